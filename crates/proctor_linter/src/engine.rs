@@ -1,0 +1,201 @@
+//! Runs the enabled rules over a file.
+//!
+//! [`check_tree`] is the whole pipeline for one file. The language server uses the pieces —
+//! [`UnitOutput::evaluate`] per unit and [`finish`] for the module and file checks — so it can
+//! reuse the output of units an edit did not touch.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use tree_sitter::Tree;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{FileModel, UnitNode};
+use crate::registry::{RuleSet, all_rules};
+use crate::rule::{FileContext, FunctionContext, ModuleContext, Rule};
+use crate::settings::Settings;
+use crate::summary::{FunctionSummary, summarize};
+use crate::unit::Unit;
+use crate::workspace::Workspace;
+
+/// A rule that panicked: the rest of the file's findings still stand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulePanic {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// What checking one file produced.
+#[derive(Clone, Debug, Default)]
+pub struct FileOutput {
+    /// Sorted by position, then code; suppressed findings removed.
+    pub diagnostics: Vec<Diagnostic>,
+    pub panics: Vec<RulePanic>,
+}
+
+/// The findings of the function checks of one unit, and its summaries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct UnitOutput {
+    pub diagnostics: Vec<Diagnostic>,
+    /// One per function of the unit, the unit's own function first; `parent` indices are
+    /// local to the unit.
+    pub summaries: Vec<FunctionSummary>,
+    pub panics: Vec<(&'static str, String)>,
+}
+
+impl UnitOutput {
+    /// Runs every enabled function check on every function of one unit.
+    pub fn evaluate(
+        file: &FileModel,
+        settings: &Settings,
+        rules: RuleSet,
+        node: UnitNode,
+    ) -> UnitOutput {
+        let unit = Unit::build(file, settings, node);
+        let mut output = UnitOutput::default();
+        for function in &unit.functions {
+            let ctx = FunctionContext {
+                file,
+                settings,
+                unit: &unit,
+                function,
+            };
+            for rule in rules.iter() {
+                if let Some(check) = rule.function_check {
+                    run_guarded(rule, &mut output.diagnostics, &mut output.panics, |out| {
+                        check(&ctx, out)
+                    });
+                }
+            }
+            output.summaries.push(summarize(&ctx));
+        }
+        output
+    }
+
+    /// Moves every range by `delta` bytes (the unit moved after an edit above it).
+    pub fn shift(&mut self, delta: isize) {
+        for diagnostic in &mut self.diagnostics {
+            diagnostic.shift(delta);
+        }
+        for summary in &mut self.summaries {
+            summary.shift(delta, 0);
+        }
+    }
+}
+
+fn run_guarded(
+    rule: &Rule,
+    out: &mut Vec<Diagnostic>,
+    panics: &mut Vec<(&'static str, String)>,
+    check: impl FnOnce(&mut Vec<Diagnostic>),
+) {
+    let before = out.len();
+    let result = catch_unwind(AssertUnwindSafe(|| check(out)));
+    if let Err(payload) = result {
+        out.truncate(before);
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        panics.push((rule.code, message));
+    }
+}
+
+/// Checks one parsed file with every enabled rule.
+pub fn check_tree(
+    tree: &Tree,
+    source: &str,
+    path: Option<&Path>,
+    settings: &Settings,
+    workspace: &Workspace,
+) -> FileOutput {
+    let file = FileModel::build(tree, source, path);
+    let rules = settings.rules_for(path);
+    let units: Vec<UnitOutput> = file
+        .units
+        .iter()
+        .map(|node| UnitOutput::evaluate(&file, settings, rules, *node))
+        .collect();
+    finish(&file, settings, rules, workspace, &units)
+}
+
+/// Runs the module and file checks over evaluated units, then filters and sorts.
+pub fn finish(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    units: &[UnitOutput],
+) -> FileOutput {
+    let mut diagnostics = Vec::new();
+    let mut panics: Vec<(&'static str, String)> = Vec::new();
+    let mut summaries = Vec::with_capacity(units.iter().map(|u| u.summaries.len()).sum());
+    for unit in units {
+        diagnostics.extend(unit.diagnostics.iter().cloned());
+        panics.extend(unit.panics.iter().cloned());
+        let offset = summaries.len();
+        summaries.extend(unit.summaries.iter().cloned().map(|mut s| {
+            s.shift(0, offset);
+            s
+        }));
+    }
+    let module_ctx = ModuleContext { file, settings };
+    let file_ctx = FileContext {
+        file,
+        settings,
+        functions: &summaries,
+        workspace,
+    };
+    for rule in rules.iter() {
+        if let Some(check) = rule.module_check {
+            run_guarded(rule, &mut diagnostics, &mut panics, |out| {
+                check(&module_ctx, out)
+            });
+        }
+        if let Some(check) = rule.file_check {
+            run_guarded(rule, &mut diagnostics, &mut panics, |out| {
+                check(&file_ctx, out)
+            });
+        }
+    }
+    diagnostics.retain(|d| rules.contains(d.rule));
+    crate::noqa::filter(file.source, &file.lines, &mut diagnostics);
+    sort_diagnostics(&mut diagnostics);
+    diagnostics.dedup();
+    FileOutput {
+        diagnostics,
+        panics: panics
+            .into_iter()
+            .map(|(rule, message)| RulePanic { rule, message })
+            .collect(),
+    }
+}
+
+/// Sorts by position, then code.
+pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.rule.code(), &a.message).cmp(&(
+            b.range.start,
+            b.range.end,
+            b.rule.code(),
+            &b.message,
+        ))
+    });
+}
+
+/// Parses and checks a source text.
+pub fn check_source(
+    source: &str,
+    path: Option<&Path>,
+    settings: &Settings,
+    workspace: &Workspace,
+) -> FileOutput {
+    let tree = crate::parse::parse(source, None);
+    check_tree(&tree, source, path, settings, workspace)
+}
+
+/// The rules that have any check, for listing.
+pub fn rule_count() -> usize {
+    all_rules().count()
+}

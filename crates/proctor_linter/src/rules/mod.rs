@@ -1,0 +1,25 @@
+//! The rules, one file each, and the registry that lists them.
+//!
+//! To add a rule: write `rules/<name>.rs` with a `pub const RULE: Rule` (see any rule here),
+//! then add one line to the `registry!` list below, in code order.
+
+use crate::rule::Rule;
+
+macro_rules! registry {
+    ($($variant:ident => $module:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// Identifies a rule; its value is its index in [`RULES`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($variant,)*
+        }
+
+        /// Every rule, in code order.
+        pub static RULES: &[&Rule] = &[$(&$module::RULE,)*];
+    };
+}
+
+registry! {
+    MissingTestDocstring => missing_test_docstring,
+}
