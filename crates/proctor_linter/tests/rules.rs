@@ -225,4 +225,5 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ103 => "TQ103",
+    TQ301 => "TQ301",
 }

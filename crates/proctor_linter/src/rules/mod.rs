@@ -23,4 +23,5 @@ macro_rules! registry {
 registry! {
     MissingTestDocstring => missing_test_docstring,
     UndocumentedHelper => undocumented_helper,
+    SleepInTest => sleep_in_test,
 }
