@@ -24,4 +24,5 @@ registry! {
     MissingTestDocstring => missing_test_docstring,
     UndocumentedHelper => undocumented_helper,
     SleepInTest => sleep_in_test,
+    PatchWithoutAutospec => patch_without_autospec,
 }
