@@ -25,4 +25,5 @@ registry! {
     UndocumentedHelper => undocumented_helper,
     SleepInTest => sleep_in_test,
     PatchWithoutAutospec => patch_without_autospec,
+    HandwrittenPatchReplacement => handwritten_patch_replacement,
 }
