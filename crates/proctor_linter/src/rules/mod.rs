@@ -26,4 +26,5 @@ registry! {
     SleepInTest => sleep_in_test,
     PatchWithoutAutospec => patch_without_autospec,
     HandwrittenPatchReplacement => handwritten_patch_replacement,
+    MockAssertionMisuse => mock_assertion_misuse,
 }
