@@ -6,10 +6,9 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import ClientServerConfig, client_capabilities
-
 from proctor_e2e.lsp import CLIENT_INFO, CLIENTS, EditorClient, Session, make_client
 from proctor_e2e.targets import Target, selected_target
+from pytest_lsp import ClientServerConfig, client_capabilities
 
 TARGET = selected_target()
 
@@ -54,7 +53,9 @@ def project_files() -> dict[str, str]:
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=list(TARGET.command), client_factory=make_client),
+    config=ClientServerConfig(
+        server_command=list(TARGET.command), client_factory=make_client
+    ),
     params=CLIENTS,
 )
 async def client(
@@ -71,17 +72,28 @@ async def client(
             client_info=t.ClientInfo(name=CLIENT_INFO[name]),
             root_uri=workspace.as_uri(),
             root_path=str(workspace),
-            workspace_folders=[t.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+            workspace_folders=[
+                t.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)
+            ],
             initialization_options=init_options,
         )
     )
-    Session(lsp_client, name, workspace, result)
+    session = Session(lsp_client, name, workspace, result)
     yield
+    pushed = {
+        uri: [len(p.diagnostics) for p in params]
+        for uri, params in lsp_client.publishes.items()
+        if any(p.diagnostics for p in params)
+    }
     await lsp_client.shutdown_session()
     server = lsp_client._server
     assert server is not None and server.returncode == 0, (
         f"server exited with {server and server.returncode} after shutdown and exit"
     )
+    if session.pull and not TARGET.pushes_to_pull_clients:
+        assert not pushed, (
+            f"client pulls diagnostics, yet the server published: {pushed}"
+        )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from lsprotocol import types as t
-
 from proctor_e2e.lsp import Document, Session, codes, hover_markdown
 from proctor_e2e.targets import Fix, Target, selected_target
 from proctor_e2e.text import range_contains
@@ -48,17 +47,23 @@ async def test_initialize_result(session: Session, target: Target):
     assert sync is not None
     if isinstance(sync, t.TextDocumentSyncOptions):
         assert sync.open_close, "server must want didOpen/didClose"
-        assert sync.change in (t.TextDocumentSyncKind.Full, t.TextDocumentSyncKind.Incremental)
+        assert sync.change in (
+            t.TextDocumentSyncKind.Full,
+            t.TextDocumentSyncKind.Incremental,
+        )
     assert caps.hover_provider
     provider = caps.code_action_provider
     assert provider
-    if isinstance(provider, t.CodeActionOptions) and provider.code_action_kinds is not None:
+    if (
+        isinstance(provider, t.CodeActionOptions)
+        and provider.code_action_kinds is not None
+    ):
         kinds = set(provider.code_action_kinds)
         assert {target.quickfix.kind, target.rewrite.kind, target.fix_all.kind} <= kinds
 
 
 async def test_diagnostics(session: Session, target: Target):
-    doc, diagnostics = await open_sample(session, target)
+    _, diagnostics = await open_sample(session, target)
     assert codes(diagnostics) == sorted(target.codes)
     for expected in target.diagnostics:
         got = by_code(diagnostics, expected.code)
@@ -69,7 +74,9 @@ async def test_diagnostics(session: Session, target: Target):
         assert isinstance(got.data, dict), f"{expected.code}: data is {got.data!r}"
         assert expected.data.items() <= got.data.items(), got.data
         if got.code_description is not None:
-            assert re.match(r"https?://", got.code_description.href), got.code_description
+            assert re.match(r"https?://", got.code_description.href), (
+                got.code_description
+            )
 
 
 @pytest.mark.parametrize("which", ["quickfix", "suppress"])
@@ -94,11 +101,15 @@ async def test_rewrite_is_offered(session: Session, target: Target):
     diagnostic = by_code(diagnostics, target.rewrite.code)
     actions = await session.code_actions(doc, diagnostic.range, [diagnostic])
     matching = [a for a in actions if a.title == target.rewrite.title]
-    assert len(matching) == 1, f"{target.rewrite.title!r} not offered: {titles(actions)}"
+    assert len(matching) == 1, (
+        f"{target.rewrite.title!r} not offered: {titles(actions)}"
+    )
     assert matching[0].kind == target.rewrite.kind
 
 
-async def test_suppression_offered_on_every_flagged_line(session: Session, target: Target):
+async def test_suppression_offered_on_every_flagged_line(
+    session: Session, target: Target
+):
     doc, diagnostics = await open_sample(session, target)
     assert codes(diagnostics) == sorted(target.codes)
     for diagnostic in diagnostics:
@@ -122,7 +133,9 @@ async def test_hover_on_flagged_range(session: Session, target: Target):
     for part in hover.contains:
         assert part.lower() in text.lower(), text
     if result.range is not None:
-        assert range_contains(result.range, t.Position(line=hover.line, character=hover.character))
+        assert range_contains(
+            result.range, t.Position(line=hover.line, character=hover.character)
+        )
 
 
 @pytest.mark.skipif(TARGET.framework_hover is None, reason="target has no such hover")
@@ -145,7 +158,9 @@ async def test_fix_all(session: Session, target: Target, requested: str):
         doc, session.full_range(doc), diagnostics, only=[requested]
     )
     matching = [
-        a for a in actions if isinstance(a, t.CodeAction) and a.kind == target.fix_all.kind
+        a
+        for a in actions
+        if isinstance(a, t.CodeAction) and a.kind == target.fix_all.kind
     ]
     assert len(matching) == 1, f"{target.fix_all.kind} not offered once: {actions}"
     new_text = await session.apply(doc, matching[0])
@@ -155,13 +170,18 @@ async def test_fix_all(session: Session, target: Target, requested: str):
 
 @pytest.mark.parametrize(
     "project_files, expected",
-    [pytest.param({c.path: c.content}, c.remaining, id=c.id) for c in TARGET.config_files],
+    [
+        pytest.param({c.path: c.content}, c.remaining, id=c.id)
+        for c in TARGET.config_files
+    ],
 )
 async def test_config_file_found_upward(
     session: Session, target: Target, project_files, expected
 ):
     # project_files (a fixture the client fixture reads) exist before the server starts.
-    doc, diagnostics = await open_sample(session, target, f"pkg/tests/{target.sample_path}")
+    _, diagnostics = await open_sample(
+        session, target, f"pkg/tests/{target.sample_path}"
+    )
     assert codes(diagnostics) == sorted(expected)
 
 
@@ -210,7 +230,9 @@ async def test_test_files_are_checked(session: Session, target: Target, rel: str
 
 
 @pytest.mark.parametrize("rel", TARGET.non_test_paths)
-async def test_non_test_files_get_no_diagnostics(session: Session, target: Target, rel: str):
+async def test_non_test_files_get_no_diagnostics(
+    session: Session, target: Target, rel: str
+):
     other = session.open(rel, target.non_test_text)
     if session.pull:
         assert await session.pull_diagnostics(other) == []

@@ -182,7 +182,10 @@ class Session:
         self.client.text_document_did_open(
             t.DidOpenTextDocumentParams(
                 text_document=t.TextDocumentItem(
-                    uri=doc.uri, language_id=doc.language_id, version=doc.version, text=doc.text
+                    uri=doc.uri,
+                    language_id=doc.language_id,
+                    version=doc.version,
+                    text=doc.text,
                 )
             )
         )
@@ -190,7 +193,9 @@ class Session:
 
     def close(self, doc: Document) -> None:
         self.client.text_document_did_close(
-            t.DidCloseTextDocumentParams(text_document=t.TextDocumentIdentifier(uri=doc.uri))
+            t.DidCloseTextDocumentParams(
+                text_document=t.TextDocumentIdentifier(uri=doc.uri)
+            )
         )
         del self.documents[doc.uri]
 
@@ -211,7 +216,9 @@ class Session:
         doc.mark = len(self.client.publishes.get(doc.uri, []))
         self.client.text_document_did_change(
             t.DidChangeTextDocumentParams(
-                text_document=t.VersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version),
+                text_document=t.VersionedTextDocumentIdentifier(
+                    uri=doc.uri, version=doc.version
+                ),
                 content_changes=changes,
             )
         )
@@ -231,7 +238,9 @@ class Session:
 
     async def pull_diagnostics(self, doc: Document) -> list[t.Diagnostic]:
         report = await self.client.text_document_diagnostic_async(
-            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri=doc.uri))
+            t.DocumentDiagnosticParams(
+                text_document=t.TextDocumentIdentifier(uri=doc.uri)
+            )
         )
         assert isinstance(report, t.RelatedFullDocumentDiagnosticReport), (
             f"expected a full report without a previous result id, got {report!r}"
@@ -278,7 +287,9 @@ class Session:
             if predicate(items):
                 return items
             if loop.time() > deadline:
-                raise AssertionError(f"gave up waiting for {what}; last: {codes(items)}")
+                raise AssertionError(
+                    f"gave up waiting for {what}; last: {codes(items)}"
+                )
             await asyncio.sleep(0.1)
 
     # -- code actions -------------------------------------------------------
@@ -305,7 +316,9 @@ class Session:
 
     async def resolve(self, action: t.CodeAction) -> t.CodeAction:
         provider = self.result.capabilities.code_action_provider
-        can_resolve = isinstance(provider, t.CodeActionOptions) and provider.resolve_provider
+        can_resolve = (
+            isinstance(provider, t.CodeActionOptions) and provider.resolve_provider
+        )
         if action.edit is None and action.data is not None and can_resolve:
             action = await self.client.code_action_resolve_async(action)
         return action
@@ -324,7 +337,9 @@ class Session:
             )
         if command is not None:
             await self.client.workspace_execute_command_async(
-                t.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+                t.ExecuteCommandParams(
+                    command=command.command, arguments=command.arguments
+                )
             )
         return doc.text
 

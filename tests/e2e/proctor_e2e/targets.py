@@ -110,6 +110,10 @@ class Target:
     marker_code: str
     non_test_paths: tuple[str, ...]
     non_test_text: str
+    # A server that publishes diagnostics to a client that pulls them makes
+    # Neovim (and VS Code) show every problem twice. Proctor must not; ruff
+    # does after a settings reload.
+    pushes_to_pull_clients: bool = False
 
     @property
     def codes(self) -> frozenset[str]:
@@ -122,7 +126,7 @@ class Target:
 # --------------------------------------------------------------------------
 # Proctor: the contract of `proctor server`.
 
-_PROCTOR_SAMPLE = '''\
+_PROCTOR_SAMPLE = """\
 import time
 import unittest
 
@@ -131,7 +135,7 @@ class SampleTest(unittest.TestCase):
     def test_waits(self):
         time.sleep(1)
         self.assertEqual(1 + 1, 2)
-'''
+"""
 
 _PROCTOR_SETUP_SAMPLE = '''\
 import unittest
@@ -256,7 +260,7 @@ def proctor_target() -> Target:
 # --------------------------------------------------------------------------
 # Ruff: a stand-in real language server for checking the machinery.
 
-_RUFF_SAMPLE = '''\
+_RUFF_SAMPLE = """\
 import os
 import sys  # noqa: F401
 import time
@@ -268,7 +272,7 @@ class SampleTest(unittest.TestCase):
         unused = 1
         time.sleep(1)
         self.assertEqual(1 + 1, 2)
-'''
+"""
 
 
 def _ruff_command() -> tuple[str, ...]:
@@ -304,7 +308,9 @@ def ruff_target() -> Target:
             remaining=frozenset({"F401"}),
         ),
         rewrite=Action(
-            "F841", "Ruff (F841): Remove assignment to unused variable `unused`", "quickfix"
+            "F841",
+            "Ruff (F841): Remove assignment to unused variable `unused`",
+            "quickfix",
         ),
         suppress_title="Ruff ({code}): Disable for this line",
         hover=Hover(
@@ -324,7 +330,10 @@ def ruff_target() -> Target:
         ),
         config_files=(
             ConfigFile(
-                "ruff.toml", "ruff.toml", '[lint]\nignore = ["F841"]\n', frozenset({"F401"})
+                "ruff.toml",
+                "ruff.toml",
+                '[lint]\nignore = ["F841"]\n',
+                frozenset({"F401"}),
             ),
             ConfigFile(
                 "pyproject.toml",
@@ -335,16 +344,26 @@ def ruff_target() -> Target:
         ),
         init_options=(
             InitOptions(
-                "ignore", {"settings": {"lint": {"ignore": ["F841"]}}}, frozenset({"F401"})
+                "ignore",
+                {"settings": {"lint": {"ignore": ["F841"]}}},
+                frozenset({"F401"}),
             ),
             InitOptions(
-                "select", {"settings": {"lint": {"select": ["F841"]}}}, frozenset({"F841"})
+                "select",
+                {"settings": {"lint": {"select": ["F841"]}}},
+                frozenset({"F841"}),
             ),
         ),
-        test_paths=("test_sample.py", "sample_test.py", "conftest.py", "tests/helpers.py"),
+        test_paths=(
+            "test_sample.py",
+            "sample_test.py",
+            "conftest.py",
+            "tests/helpers.py",
+        ),
         marker_code="F401",
         non_test_paths=("src/util.py",),
         non_test_text="def add(a, b):\n    return a + b\n",
+        pushes_to_pull_clients=True,
     )
 
 
