@@ -44,6 +44,7 @@ class NvimRun:
         """Extra text for assertion messages."""
         return (
             f"\nsteps: {self.result.get('steps')}\nerror: {self.result.get('error')}"
+            f"\ncode action choices: {self.result.get('ui_select')}"
             f"\nmessages: {self.result.get('messages')}\nlsp.log:\n{self.log[-4000:]}"
         )
 
@@ -109,28 +110,26 @@ def run_nvim(base: Path, target: Target, **extra) -> NvimRun:
     binary = nvim_binary()
     if not binary.is_file():
         pytest.fail(f"Neovim not found at {binary} (set PROCTOR_NVIM)", pytrace=False)
-    proc = subprocess.run(
-        [
-            str(binary),
-            "--headless",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-n",
-            "-c",
-            f"luafile {DRIVER}",
-        ],
-        check=False,
-        cwd=root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        # A hung Neovim must not hang the suite; every wait inside is bounded.
-        timeout=WAIT_SECONDS * 10,
-    )
     log_file = state / "state" / "nvim" / "lsp.log"
+    command = [str(binary), "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+    try:
+        proc = subprocess.run(
+            [*command, "-c", f"luafile {DRIVER}"],
+            check=False,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            # Every wait inside the driver is bounded; this only guards
+            # against a Neovim that hangs outright.
+            timeout=WAIT_SECONDS * 30,
+        )
+    except subprocess.TimeoutExpired as e:
+        log = log_file.read_text(errors="replace") if log_file.exists() else ""
+        pytest.fail(
+            f"Neovim did not finish: {e}\nlsp.log: {log[-4000:]}", pytrace=False
+        )
     log = log_file.read_text(errors="replace") if log_file.exists() else ""
     if not out.exists():
         pytest.fail(

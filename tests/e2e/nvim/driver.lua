@@ -80,6 +80,17 @@ end
 
 local function run()
   step('setup')
+  -- A choice between several code actions would wait for a keypress in a
+  -- headless Neovim; record the offer and choose nothing instead.
+  vim.ui.select = function(items, opts, on_choice)
+    result.ui_select = result.ui_select or {}
+    local shown = {}
+    for _, item in ipairs(items) do
+      table.insert(shown, opts.format_item and opts.format_item(item) or tostring(item))
+    end
+    table.insert(result.ui_select, shown)
+    on_choice(nil)
+  end
   vim.opt.runtimepath:prepend(params.plugin_dir)
   vim.cmd('filetype on')
   vim.cmd('runtime! plugin/proctor.lua')

@@ -21,7 +21,7 @@ from . import text as txt
 
 # Upper bound for waiting on the server; generous on purpose (slow CI
 # machines), never an assertion about speed.
-WAIT_SECONDS = float(os.environ.get("PROCTOR_E2E_WAIT", "60"))
+WAIT_SECONDS = float(os.environ.get("PROCTOR_E2E_WAIT", "30"))
 
 # Captured client capabilities shipped with pytest-lsp.
 CLIENTS = ("visual-studio-code", "neovim")
