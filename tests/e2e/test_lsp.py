@@ -13,6 +13,9 @@ from proctor_e2e.text import range_contains
 
 TARGET = selected_target()
 
+# Also when collected under a config without asyncio_mode = auto.
+pytestmark = pytest.mark.asyncio
+
 
 def by_code(diagnostics: list[t.Diagnostic], code: str) -> t.Diagnostic:
     found = [d for d in diagnostics if d.code == code]
