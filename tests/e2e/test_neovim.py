@@ -158,7 +158,7 @@ def nvim_init_options(tmp_path_factory) -> NvimRun:
 
 def test_run_completed(nvim: NvimRun):
     assert nvim.result.get("error") is None, nvim.context()
-    assert nvim.result["steps"][-1] == "config file", nvim.context()
+    assert nvim.result["steps"][-1] == "checkhealth", nvim.context()
 
 
 def test_shipped_lsp_config(nvim: NvimRun):
@@ -223,6 +223,15 @@ def test_config_written_in_neovim_rechecks(nvim: NvimRun, target: Target):
     reload = nvim.result.get("config_reload")
     assert reload, nvim.context()
     assert reload["codes"] == reload_codes(target), nvim.context()
+
+
+def test_checkhealth(nvim: NvimRun, target: Target):
+    text = "\n".join(nvim.result.get("health", []))
+    assert "ERROR" not in text, text
+    assert f"server command: {' '.join(target.command)}" in text, text
+    assert re.search(
+        rf"client \d+ running, root {re.escape(str(nvim.root))}, 1 buffer", text
+    ), text
 
 
 def test_init_options_reach_the_server(nvim_init_options: NvimRun, target: Target):

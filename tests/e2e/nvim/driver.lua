@@ -195,6 +195,10 @@ local function run()
   vim.cmd('silent write')
   vim.cmd.buffer(bufnr)
   result.config_reload = { codes = wait_for_codes(bufnr, params.config.remaining) }
+
+  step('checkhealth')
+  vim.cmd('checkhealth proctor')
+  result.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
 local ok, err = xpcall(run, debug.traceback)
