@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use proctor_linter::discovery::{ConfigResolver, read_source};
+use proctor_linter::discovery::{ConfigResolver, build_workspace, read_source};
 use proctor_linter::fix::{FixMode, FixResult, fix_source};
 use proctor_linter::settings::Selection;
 use proctor_linter::{Diagnostic, LineIndex, Settings, Workspace, check_source};
@@ -77,7 +77,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
         FixMode::Safe
     };
     let cache = (!args.no_cache && !fixing && !args.parse_only).then(Cache::load);
-    let workspace = Workspace::empty();
+    let absolute_roots: Vec<PathBuf> = paths.iter().map(|p| absolute(p)).collect();
+    let absolute_files: Vec<PathBuf> = discovered.files.iter().map(|p| absolute(p)).collect();
+    let workspace = build_workspace(&absolute_roots, &absolute_files);
     let progress = progress_bar(discovered.files.len(), args.quiet);
     let parsed_bytes = AtomicUsize::new(0);
 
@@ -281,7 +283,7 @@ fn check_file(
         .settings_for(&absolute)
         .map_err(|e| error(e.to_string()))?;
     let settings = &resolved.settings;
-    let key = settings.fingerprint() ^ workspace.fingerprint().rotate_left(17);
+    let key = settings.fingerprint() ^ workspace.fingerprint_for(&absolute).rotate_left(17);
     let content = Cache::content_hash(&source);
     if let Some(fix_mode) = fix {
         let fixed = fix_source(&source, Some(&absolute), settings, workspace, fix_mode);
