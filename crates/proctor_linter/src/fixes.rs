@@ -1,5 +1,7 @@
 //! Building blocks for fixes that several rules share.
 
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use crate::diagnostic::{Diagnostic, Edit, Fix};
@@ -153,6 +155,9 @@ pub fn docstring_stub_fix(
 /// Turns every fix's [`Fix::required_imports`] into an `import` edit against the current text
 /// (or nothing, when the module is imported already), then clears the requests.
 pub fn resolve_required_imports(file: &FileModel, diagnostics: &mut [Diagnostic]) {
+    // One edit per module, however many fixes ask for it: finding the place reads every
+    // top-level statement.
+    let mut edits: HashMap<String, Option<Edit>> = HashMap::new();
     for diagnostic in diagnostics {
         let Some(fix) = &mut diagnostic.fix else {
             continue;
@@ -161,8 +166,11 @@ pub fn resolve_required_imports(file: &FileModel, diagnostics: &mut [Diagnostic]
             continue;
         }
         for module in std::mem::take(&mut fix.required_imports) {
-            if let Some(edit) = module_import_edit(file, &module) {
-                fix.edits.push(edit);
+            let edit = edits
+                .entry(module)
+                .or_insert_with_key(|module| module_import_edit(file, module));
+            if let Some(edit) = edit {
+                fix.edits.push(edit.clone());
             }
         }
         fix.edits

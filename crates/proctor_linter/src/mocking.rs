@@ -117,6 +117,45 @@ pub struct PatchCall<'t> {
     source: &'t str,
 }
 
+/// The last names of every patching callee: a cheap test that spares resolving the callee
+/// of every other call.
+const PATCH_NAMES: &[&str] = &[
+    "patch",
+    "object",
+    "multiple",
+    "context_manager",
+    "MockPatch",
+    "MockPatchObject",
+    "MonkeyPatch",
+    "stub_out",
+    "setattr",
+];
+
+/// Classifies a call, resolving its callee with `resolve` (through the imports in scope) only
+/// when its name could be a patching API's.
+pub fn find_patch<'t>(
+    source: &'t str,
+    call: Node<'t>,
+    resolve: impl Fn(Node) -> Option<String>,
+) -> Option<PatchCall<'t>> {
+    let function = field(call, Field::Function)?;
+    match kind(function) {
+        // `patch(...)` imported under any name.
+        Kind::Identifier => {
+            let resolved = resolve(function)?;
+            patch_call(source, call, Some(&resolved))
+        }
+        Kind::Attribute => {
+            let name = field(function, Field::Attribute).and_then(|a| source.get(a.byte_range()));
+            if !name.is_some_and(|n| PATCH_NAMES.contains(&n)) {
+                return None;
+            }
+            patch_call(source, call, resolve(function).as_deref())
+        }
+        _ => None,
+    }
+}
+
 /// Classifies a call; `resolved` is its callee's dotted path through the imports, if any.
 pub fn patch_call<'t>(
     source: &'t str,

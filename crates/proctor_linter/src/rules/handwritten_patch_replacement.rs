@@ -1,6 +1,6 @@
 use crate::Applicability;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::mocking::{PatchApi, PatchCall, patch_call, short_target};
+use crate::mocking::{PatchApi, PatchCall, find_patch, short_target};
 use crate::registry::RuleId;
 use crate::rule::{Category, FunctionContext, Rule, Severity};
 use crate::syntax::{Kind, kind};
@@ -69,7 +69,7 @@ replacements by design and are not flagged.
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     for call in ctx.function.nodes(Kind::Call) {
-        let Some(patch) = patch_call(ctx.source(), *call, ctx.callee(*call).as_deref()) else {
+        let Some(patch) = find_patch(ctx.source(), *call, |n| ctx.resolve(n)) else {
             continue;
         };
         if !patch.api.creates_mock() {

@@ -337,12 +337,16 @@ fn check_misspelling(ctx: &FunctionContext, call: Node, out: &mut Vec<Diagnostic
         return;
     };
     let name = ctx.text(name_node);
-    if ASSERTIONS.contains(&name) || is_self(ctx.source(), receiver) || defined_here(ctx, name) {
+    if ASSERTIONS.contains(&name) || is_self(ctx.source(), receiver) {
         return;
     }
+    // The distance first: it rejects almost every call, and cheaply.
     let Some(closest) = closest_assertions(name) else {
         return;
     };
+    if defined_here(ctx, name) {
+        return;
+    }
     let called = format!("{}.{name}(..)", ctx.text(receiver));
     let message = match closest.as_slice() {
         [only] => format!("`{called}` is not a mock assertion; did you mean `{only}`?"),

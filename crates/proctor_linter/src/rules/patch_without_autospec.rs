@@ -2,7 +2,7 @@ use tree_sitter::Node;
 
 use crate::Applicability;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
-use crate::mocking::{PatchApi, PatchCall, patch_call, short_target};
+use crate::mocking::{PatchApi, PatchCall, find_patch, short_target};
 use crate::model::call_arguments;
 use crate::registry::RuleId;
 use crate::rule::{Category, FunctionContext, ModuleContext, Rule, Severity};
@@ -70,8 +70,7 @@ const SHAPING: &[&str] = &["autospec", "spec", "spec_set", "new", "new_callable"
 
 fn check_function(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     for call in ctx.function.nodes(Kind::Call) {
-        let resolved = ctx.callee(*call);
-        check_call(ctx.source(), *call, resolved.as_deref(), |n| ctx.resolve(n), out);
+        check_call(ctx.source(), *call, |n| ctx.resolve(n), out);
     }
 }
 
@@ -104,19 +103,17 @@ fn check_module(ctx: &ModuleContext, out: &mut Vec<Diagnostic>) {
         }
     }
     for call in calls {
-        let resolved = field(call, Field::Function).and_then(|f| file.resolve(f));
-        check_call(file.source, call, resolved.as_deref(), |n| file.resolve(n), out);
+        check_call(file.source, call, |n| file.resolve(n), out);
     }
 }
 
 fn check_call(
     source: &str,
     call: Node,
-    resolved: Option<&str>,
     resolve: impl Fn(Node) -> Option<String>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(patch) = patch_call(source, call, resolved) else {
+    let Some(patch) = find_patch(source, call, &resolve) else {
         return;
     };
     if !lacks_spec(source, &patch, &resolve) {

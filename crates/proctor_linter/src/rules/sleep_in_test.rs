@@ -1,9 +1,11 @@
+use std::collections::HashSet;
+
 use tree_sitter::Node;
 
 use crate::Applicability;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::fixes::header_colon_end;
-use crate::mocking::{patch_call, short_target};
+use crate::mocking::{find_patch, short_target};
 use crate::model::{FunctionKind, call_arguments};
 use crate::registry::RuleId;
 use crate::rule::{Category, FunctionContext, Rule, Severity};
@@ -99,39 +101,60 @@ struct Sleep<'t> {
 }
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
-    for call in ctx.function.nodes(Kind::Call) {
-        let Some(sleep) = reported_sleep(ctx, *call) else {
-            continue;
-        };
+    let sleeps = reported_sleeps(ctx);
+    if sleeps.is_empty() {
+        return;
+    }
+    let enclosing = enclosing_scope(ctx);
+    let names = event_names(ctx, enclosing, sleeps.len());
+    for (sleep, name) in sleeps.iter().zip(names) {
         let message = format!(
             "`{}({})` in {} waits a fixed time instead of waiting for an event",
-            ctx.text(field(*call, Field::Function).unwrap_or(*call)),
+            ctx.text(field(sleep.call, Field::Function).unwrap_or(sleep.call)),
             ctx.text(sleep.delay),
             describe_function(ctx),
         );
-        let fix = event_wait_fix(ctx, &sleep);
+        let fix = event_wait_fix(ctx, enclosing, sleep, &name);
         out.push(
-            Diagnostic::new(RuleId::SleepInTest, TextRange::of(*call), message)
+            Diagnostic::new(RuleId::SleepInTest, TextRange::of(sleep.call), message)
                 .with_optional_fix(fix),
         );
     }
 }
 
-/// `call` as a sleep this rule reports: a known sleep, with a delay that is not literally
-/// zero, not patched away by the test.
-fn reported_sleep<'t>(ctx: &FunctionContext<'_, 't>, call: Node<'t>) -> Option<Sleep<'t>> {
-    let path = ctx.callee(call)?;
-    if !SLEEPS.contains(&path.as_str()) {
-        return None;
+/// The sleeps of the function that the rule reports, in source order: a known sleep, with a
+/// delay that is not literally zero, outside loops, not patched away by the test.
+fn reported_sleeps<'t>(ctx: &FunctionContext<'_, 't>) -> Vec<Sleep<'t>> {
+    let mut patched: Option<HashSet<String>> = None;
+    let mut out = Vec::new();
+    for call in ctx.function.nodes(Kind::Call) {
+        let Some(path) = ctx.callee(*call) else {
+            continue;
+        };
+        if !SLEEPS.contains(&path.as_str()) {
+            continue;
+        }
+        let Some(delay) = delay_argument(ctx, *call) else {
+            continue;
+        };
+        if is_literal_zero(ctx.text(delay)) && matches!(kind(delay), Kind::Integer | Kind::Float)
+        {
+            continue;
+        }
+        if in_loop(ctx, *call) {
+            continue;
+        }
+        let patched = patched.get_or_insert_with(|| patched_targets(ctx));
+        if patched.contains(short_target(&path)) {
+            continue;
+        }
+        out.push(Sleep {
+            call: *call,
+            path,
+            delay,
+        });
     }
-    let delay = delay_argument(ctx, call)?;
-    if is_literal_zero(ctx.text(delay)) && matches!(kind(delay), Kind::Integer | Kind::Float) {
-        return None;
-    }
-    if in_loop(ctx, call) || is_patched(ctx, &path) {
-        return None;
-    }
-    Some(Sleep { call, path, delay })
+    out
 }
 
 /// Whether the sleep is inside a loop of its function: the interval of a polling loop.
@@ -185,28 +208,36 @@ fn is_literal_zero(text: &str) -> bool {
     lower.parse::<f64>().is_ok_and(|v| v == 0.0)
 }
 
-/// Whether this function, or one around it, patches the sleep (a decorator or a patch in
-/// the body): then calling it does not wait.
-fn is_patched(ctx: &FunctionContext, path: &str) -> bool {
-    let wanted = short_target(path);
-    let wanted_tail = wanted.rsplit('.').nth(1).map(|m| format!("{m}.sleep"));
+/// What this function and the functions around it patch (decorators included) among the
+/// sleeps, as short targets (`time.sleep`): a sleep patched there is a mock, not a wait.
+/// Only calls with a string argument naming a sleep are classified: a patch of a sleep names
+/// it (`'time.sleep'`, or `time, 'sleep'`).
+fn patched_targets(ctx: &FunctionContext) -> HashSet<String> {
     let source = ctx.source();
-    std::iter::once(ctx.function)
-        .chain(ctx.ancestors())
-        .any(|scope| {
-            let scoped = FunctionContext {
-                function: scope,
-                ..*ctx
-            };
-            scope.nodes(Kind::Call).iter().any(|call| {
-                patch_call(source, *call, scoped.callee(*call).as_deref())
-                    .and_then(|patch| patch.target())
-                    .is_some_and(|target| {
-                        Some(short_target(&target)) == wanted_tail.as_deref()
-                            || target == path
-                    })
-            })
-        })
+    let mut out = HashSet::new();
+    for scope in std::iter::once(ctx.function).chain(ctx.ancestors()) {
+        let scoped = FunctionContext {
+            function: scope,
+            ..*ctx
+        };
+        for string in scope.nodes(Kind::String) {
+            if !ctx.text(*string).contains("sleep") {
+                continue;
+            }
+            let call = string
+                .parent()
+                .filter(|p| kind(*p) == Kind::ArgumentList)
+                .and_then(|list| list.parent())
+                .filter(|c| kind(*c) == Kind::Call);
+            if let Some(target) = call
+                .and_then(|call| find_patch(source, call, |n| scoped.resolve(n)))
+                .and_then(|patch| patch.target())
+            {
+                out.insert(short_target(&target).to_string());
+            }
+        }
+    }
+    out
 }
 
 /// "test `test_x`", "`slow_drop` (nested in test `test_x`)", "setUp", "helper `_wait`".
@@ -237,11 +268,15 @@ fn role(function: &Function) -> String {
 }
 
 /// The "Replace sleep with event wait" refactor.
-fn event_wait_fix(ctx: &FunctionContext, sleep: &Sleep) -> Option<Fix> {
+fn event_wait_fix(
+    ctx: &FunctionContext,
+    enclosing: &Function,
+    sleep: &Sleep,
+    name: &str,
+) -> Option<Fix> {
     let source = ctx.source();
     let lines = &ctx.file.lines;
     let eol = line_ending(source);
-    let enclosing = enclosing_scope(ctx);
     let body = enclosing.body?;
     // Declaring a statement needs a body on its own lines.
     if lines.line_of(body.start_byte()) == lines.line_of(enclosing.node.start_byte()) {
@@ -260,7 +295,6 @@ fn event_wait_fix(ctx: &FunctionContext, sleep: &Sleep) -> Option<Fix> {
     } else {
         "threading"
     };
-    let name = event_name(ctx, enclosing, sleep);
     let delay = ctx.text(sleep.delay);
     let wait = if is_asyncio {
         // Replaces the coroutine; an `await` in front of it stays.
@@ -341,55 +375,46 @@ fn group_start(ctx: &FunctionContext, enclosing: &Function, statement: Node) -> 
     lines.line_start(line)
 }
 
-/// `<function>_event` for a sleep in a nested function, `event` for one in the enclosing
-/// function itself; numbered when several sleeps share a name or the name is taken.
-fn event_name(ctx: &FunctionContext, enclosing: &Function, sleep: &Sleep) -> String {
+/// `<function>_event` for sleeps in a nested function, `event` for sleeps in the enclosing
+/// function itself; numbered when the name is taken or several sleeps of the function need
+/// one each.
+fn event_names(ctx: &FunctionContext, enclosing: &Function, count: usize) -> Vec<String> {
     let base = if ctx.function.index == enclosing.index {
         "event".to_string()
     } else {
         format!("{}_event", ctx.function.name)
     };
-    let mut scope: Vec<&Function> = vec![enclosing];
-    let mut stack: Vec<usize> = enclosing.children.clone();
-    while let Some(index) = stack.pop() {
-        if let Some(f) = ctx.unit.functions.get(index) {
-            scope.push(f);
-            stack.extend(f.children.iter().copied());
+    // A name is taken when an identifier of the enclosing function, or of a function nested
+    // in it, spells it (function names included: they are identifiers too).
+    let in_scope = |owner: usize| {
+        let mut current = Some(owner);
+        while let Some(index) = current {
+            if index == enclosing.index {
+                return true;
+            }
+            current = ctx.unit.functions.get(index).and_then(|f| f.parent);
         }
-    }
-    let taken = |candidate: &str| {
-        scope.iter().any(|f| {
-            f.name == candidate
-                || f.nodes(Kind::Identifier)
-                    .iter()
-                    .any(|i| ctx.text(*i) == candidate)
-        })
+        false
     };
-    // Sleeps of the same function take names in order, so two of them never share one.
-    let mut assigned: Vec<String> = Vec::new();
-    for call in ctx.function.nodes(Kind::Call) {
-        if call.start_byte() > sleep.call.start_byte() {
-            break;
+    let taken = |candidate: &str| {
+        ctx.unit
+            .identifiers_named(candidate)
+            .any(|(owner, _)| in_scope(owner))
+    };
+    let mut names: Vec<String> = Vec::with_capacity(count);
+    let mut number = 1;
+    while names.len() < count {
+        let candidate = if number == 1 {
+            base.clone()
+        } else {
+            format!("{base}_{number}")
+        };
+        if !taken(&candidate) {
+            names.push(candidate);
         }
-        if *call != sleep.call && reported_sleep(ctx, *call).is_none() {
-            continue;
-        }
-        let name = (1..=1000)
-            .map(|n| {
-                if n == 1 {
-                    base.clone()
-                } else {
-                    format!("{base}_{n}")
-                }
-            })
-            .find(|c| !taken(c) && !assigned.contains(c))
-            .unwrap_or_else(|| format!("{base}_proctor"));
-        if *call == sleep.call {
-            return name;
-        }
-        assigned.push(name);
+        number += 1;
     }
-    base
+    names
 }
 
 /// Whether `module` is bound as a name here (module import or a local one).

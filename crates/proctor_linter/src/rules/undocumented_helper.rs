@@ -1,10 +1,12 @@
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use crate::Applicability;
 use crate::diagnostic::Diagnostic;
 use crate::fixes::{docstring_stub_fix, sentence_from_name};
-use crate::mocking::{patch_call, short_target};
-use crate::model::{FileModel, FunctionKind};
+use crate::mocking::{find_patch, short_target};
+use crate::model::{FileModel, FunctionKind, UnitNode};
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, FunctionContext, Rule, Severity};
 use crate::syntax::{Field, Kind, field, kind};
@@ -135,36 +137,58 @@ fn check_nested(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
 }
 
 /// The patch API and short target of a patch, in the function around this one (or further
-/// out), that receives this function as its replacement or side effect.
+/// out), that receives this function as its replacement or side effect. Only calls that pass
+/// the function's name as an argument are classified.
 fn stand_in_target(ctx: &FunctionContext) -> Option<(String, String)> {
-    let name = ctx.function.name;
     let source = ctx.source();
-    for scope in ctx.ancestors() {
+    for (owner, identifier) in ctx.unit.identifiers_named(ctx.function.name) {
+        let Some(scope) = ctx.ancestors().find(|a| a.index == owner) else {
+            continue;
+        };
+        let Some(call) = call_passing(identifier) else {
+            continue;
+        };
         let scoped = FunctionContext {
             function: scope,
             ..*ctx
         };
-        for call in scope.nodes(Kind::Call) {
-            let Some(patch) = patch_call(source, *call, scoped.callee(*call).as_deref()) else {
-                continue;
-            };
-            let replacement = patch
-                .new
-                .map(|r| r.value)
-                .or_else(|| patch.keyword("side_effect"));
-            let hands_over = replacement
-                .is_some_and(|value| kind(value) == Kind::Identifier && ctx.text(value) == name);
-            if hands_over && let Some(target) = patch.target() {
-                return Some((patch.callee.to_string(), short_target(&target).to_string()));
-            }
+        let Some(patch) = find_patch(source, call, |n| scoped.resolve(n)) else {
+            continue;
+        };
+        let replacement = patch
+            .new
+            .map(|r| r.value)
+            .or_else(|| patch.keyword("side_effect"));
+        if replacement == Some(identifier)
+            && let Some(target) = patch.target()
+        {
+            return Some((patch.callee.to_string(), short_target(&target).to_string()));
         }
     }
     None
 }
 
+/// The call that `argument` is passed to, positionally or as a keyword's value.
+fn call_passing(argument: Node) -> Option<Node> {
+    let mut parent = argument.parent()?;
+    if kind(parent) == Kind::KeywordArgument {
+        parent = parent.parent()?;
+    }
+    if kind(parent) != Kind::ArgumentList {
+        return None;
+    }
+    parent.parent().filter(|c| kind(*c) == Kind::Call)
+}
+
 /// Module functions and methods. Whether a comment sits above a method is outside the
 /// method's own text, so this runs as a file check, on the summaries and the skeleton.
 fn check_top_level(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    let units: HashMap<TextRange, &UnitNode> = ctx
+        .file
+        .units
+        .iter()
+        .map(|u| (TextRange::of(u.outer), u))
+        .collect();
     for summary in ctx.functions.iter().filter(|s| s.parent.is_none()) {
         if summary.kind != FunctionKind::Helper
             || summary.has_docstring
@@ -172,12 +196,7 @@ fn check_top_level(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        let Some(unit) = ctx
-            .file
-            .units
-            .iter()
-            .find(|u| TextRange::of(u.outer) == summary.range)
-        else {
+        let Some(unit) = units.get(&summary.range) else {
             continue;
         };
         if documented_by_comment(ctx.file, unit.outer) {
