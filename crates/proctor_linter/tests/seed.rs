@@ -3,8 +3,9 @@
 //! checked with default settings, line by line.
 //!
 //! The corpus is read from `$PROCTOR_CORPUS_DIR`, else `~/.cache/proctor-corpus`
-//! (`scripts/fetch-corpus` puts it there; the project's test script always fetches it). When
-//! it is absent these tests print a notice and pass. `tests/fixtures/seed/` holds a
+//! (`scripts/fetch-corpus` puts it there; `scripts/test` always fetches it and sets
+//! `PROCTOR_REQUIRE_CORPUS`, which turns a missing corpus into a failure). Otherwise, when it
+//! is absent, these tests print a notice and pass. `tests/fixtures/seed/` holds a
 //! hand-written file of the same shape, checked without the corpus.
 //!
 //! Each group of rules keeps its assertions in its own test function.
@@ -29,7 +30,13 @@ fn reviewed_file() -> Option<(PathBuf, String)> {
     let path = corpus_dir()?.join(REVIEWED);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some((path, text)),
-        Err(_) => {
+        Err(error) => {
+            // `scripts/test` sets this: there a missing corpus is a failure, not a skip.
+            assert!(
+                std::env::var_os("PROCTOR_REQUIRE_CORPUS").is_none(),
+                "the reviewed file is missing at {}: {error} (run scripts/fetch-corpus)",
+                path.display()
+            );
             eprintln!(
                 "skipped: the Nova corpus is not at {} (run scripts/fetch-corpus, or set PROCTOR_CORPUS_DIR)",
                 path.display()
