@@ -34,8 +34,8 @@ way to wait for a condition nothing signals (an unbounded one is `sleep-polling-
 business).
 
 ### Why it matters
-A sleep guesses how long something takes. On a fast machine the guess wastes time on every run;
-on a loaded CI machine it is too short and the test fails for no reason. Sleeps used to force an
+A sleep guesses how long something takes: on a fast machine the guess wastes time on every
+run, and on a loaded CI machine it is too short and the test fails for no reason. Sleeps used to force an
 interleaving ("let the periodic task start, then finish the evacuation") are the worst kind:
 the ordering they are meant to guarantee is only likely, never certain. Waiting for an event
 that the code signals states the ordering and takes exactly as long as needed.

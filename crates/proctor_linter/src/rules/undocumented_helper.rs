@@ -31,8 +31,8 @@ too, such as a stub handed to `mock.patch` or `fixtures.MockPatch`.
 Tool pragmas above a `def` (`# noqa`, `# pylint: ...`, `# type: ...`) are not documentation.
 
 ### Why it matters
-A test reads as a story told with helpers. When a helper does not say what it does, the reader
-has to open it — and a stub nested in a test is worse: it silently changes how the code under
+A reader follows a test through its helpers, and a helper that does not say what it does has
+to be opened and read. A stub nested in a test is worse: it silently changes how the code under
 test behaves, and without a word about what it replaces and why, the test's mechanism is
 hidden in plain sight.
 
