@@ -22,4 +22,5 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    AssertionRoulette => assertion_roulette,
 }
