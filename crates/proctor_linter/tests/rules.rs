@@ -225,4 +225,5 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ502 => "TQ502",
+    TQ504 => "TQ504",
 }

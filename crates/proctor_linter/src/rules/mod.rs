@@ -23,4 +23,5 @@ macro_rules! registry {
 registry! {
     MissingTestDocstring => missing_test_docstring,
     AssertionRoulette => assertion_roulette,
+    RedundantAssertion => redundant_assertion,
 }
