@@ -24,4 +24,5 @@ registry! {
     MissingTestDocstring => missing_test_docstring,
     AssertionRoulette => assertion_roulette,
     RedundantAssertion => redundant_assertion,
+    DuplicateAssertion => duplicate_assertion,
 }
