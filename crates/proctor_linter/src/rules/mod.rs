@@ -25,4 +25,5 @@ registry! {
     AssertionRoulette => assertion_roulette,
     RedundantAssertion => redundant_assertion,
     DuplicateAssertion => duplicate_assertion,
+    BroadExceptionAssertion => broad_exception_assertion,
 }
