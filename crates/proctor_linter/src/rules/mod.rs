@@ -26,4 +26,5 @@ registry! {
     RedundantAssertion => redundant_assertion,
     DuplicateAssertion => duplicate_assertion,
     BroadExceptionAssertion => broad_exception_assertion,
+    MagicNumberAssertion => magic_number_assertion,
 }
