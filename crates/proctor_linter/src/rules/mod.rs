@@ -27,4 +27,5 @@ registry! {
     DuplicateAssertion => duplicate_assertion,
     BroadExceptionAssertion => broad_exception_assertion,
     MagicNumberAssertion => magic_number_assertion,
+    ExceptionHandlingInTest => exception_handling_in_test,
 }
