@@ -28,4 +28,5 @@ registry! {
     BroadExceptionAssertion => broad_exception_assertion,
     MagicNumberAssertion => magic_number_assertion,
     ExceptionHandlingInTest => exception_handling_in_test,
+    CompositeAssertion => composite_assertion,
 }
