@@ -29,4 +29,5 @@ registry! {
     MagicNumberAssertion => magic_number_assertion,
     ExceptionHandlingInTest => exception_handling_in_test,
     CompositeAssertion => composite_assertion,
+    ConditionalTestLogic => conditional_test_logic,
 }
