@@ -30,4 +30,5 @@ registry! {
     ExceptionHandlingInTest => exception_handling_in_test,
     CompositeAssertion => composite_assertion,
     ConditionalTestLogic => conditional_test_logic,
+    PrintInTest => print_in_test,
 }
