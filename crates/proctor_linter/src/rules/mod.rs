@@ -31,4 +31,5 @@ registry! {
     CompositeAssertion => composite_assertion,
     ConditionalTestLogic => conditional_test_logic,
     PrintInTest => print_in_test,
+    ConstructorInTestClass => constructor_in_test_class,
 }
