@@ -32,4 +32,5 @@ registry! {
     ConditionalTestLogic => conditional_test_logic,
     PrintInTest => print_in_test,
     ConstructorInTestClass => constructor_in_test_class,
+    ObscureInlineSetup => obscure_inline_setup,
 }
