@@ -8,7 +8,6 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
-  TransportKind,
 } from "vscode-languageclient/node";
 
 import { discoverServer, Found } from "./discovery";
@@ -41,12 +40,28 @@ function discover() {
   });
 }
 
+/**
+ * In a remote window (code-server, SSH, containers) "proctor.path" is a
+ * setting of the remote machine, so open the Remote tab of the Settings editor.
+ */
+async function openPathSetting(): Promise<void> {
+  if (vscode.env.remoteName !== undefined) {
+    try {
+      await vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: "proctor.path" });
+      return;
+    } catch {
+      // Older versions have no such command: fall through to the user settings.
+    }
+  }
+  await vscode.commands.executeCommand("workbench.action.openSettings", "proctor.path");
+}
+
 async function reportNotFound(message: string): Promise<void> {
   const openSettings = "Open Settings";
   const showOutput = "Show Output";
   const choice = await vscode.window.showErrorMessage(`Proctor: ${message}`, openSettings, showOutput);
   if (choice === openSettings) {
-    await vscode.commands.executeCommand("workbench.action.openSettings", "proctor.path");
+    await openPathSetting();
   } else if (choice === showOutput) {
     output.show(true);
   }
@@ -70,8 +85,8 @@ async function startClient(): Promise<void> {
 
   const serverOptions: ServerOptions = {
     command: found.command,
+    // Plain stdio: no transport option, so no "--stdio" flag is appended.
     args: ["server"],
-    transport: TransportKind.stdio,
     options: { cwd: firstWorkspaceFolder() },
   };
   const clientOptions: LanguageClientOptions = {
