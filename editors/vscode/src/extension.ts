@@ -17,11 +17,13 @@ import { readConfiguredPath, readServerSettings } from "./settings";
 const FIX_ALL_KIND = vscode.CodeActionKind.SourceFixAll.append("proctor");
 
 let extensionContext: vscode.ExtensionContext;
+// The language client writes the server's stderr and the LSP traces here.
 let output: vscode.LogOutputChannel;
 let client: LanguageClient | undefined;
 let server: Found | undefined;
 // Start, stop and restart are queued so that a restart never races a start.
 let lifecycle: Promise<void> = Promise.resolve();
+
 
 function enqueue(task: () => Promise<void>): Promise<void> {
   lifecycle = lifecycle.then(task, task);
@@ -192,15 +194,20 @@ async function fixAll(): Promise<void> {
   }
 }
 
+/** The server's diagnostics for a document, whether pushed or pulled. */
+function serverDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  const pushed = client?.diagnostics?.get(uri) ?? [];
+  const fromSource = vscode.languages
+    .getDiagnostics(uri)
+    .filter((diagnostic) => diagnostic.source?.toLowerCase() === "proctor");
+  return [...pushed, ...fromSource];
+}
+
 async function showRuleDocs(provider: RuleDocsProvider, code?: unknown): Promise<void> {
   let chosen = typeof code === "string" && code.trim() !== "" ? code.trim() : undefined;
   if (chosen === undefined) {
     const editor = vscode.window.activeTextEditor;
-    const diagnostics =
-      editor !== undefined && client?.diagnostics !== undefined
-        ? [...(client.diagnostics.get(editor.document.uri) ?? [])]
-        : [];
-    chosen = await pickRuleCode(diagnostics);
+    chosen = await pickRuleCode(editor !== undefined ? serverDiagnostics(editor.document.uri) : []);
   }
   if (chosen === undefined) {
     return;
