@@ -367,6 +367,8 @@ async function main() {
   browser = await chromium.launchPersistentContext(browserProfile, {
     executablePath: chromiumPath,
     headless: true,
+    // Keep Chromium's crash-report folders in the scratch folder, not in ~/.config.
+    env: { ...codeServerEnv },
     viewport: { width: 1100, height: 640 },
     deviceScaleFactor: 1,
     args: [
