@@ -224,4 +224,8 @@ macro_rules! rule_tests {
 
 rule_tests! {
     TQ101 => "TQ101",
+    TQ102 => "TQ102",
+    TQ104 => "TQ104",
+    TQ105 => "TQ105",
+    TQ106 => "TQ106",
 }

@@ -22,4 +22,8 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    MissingTestClassDocstring => missing_test_class_docstring,
+    UndocumentedFixture => undocumented_fixture,
+    RestatingComment => restating_comment,
+    NarrativeCommentInTest => narrative_comment_in_test,
 }
