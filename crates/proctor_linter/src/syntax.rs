@@ -148,6 +148,9 @@ node_kinds! {
     PatternList = "pattern_list",
     TuplePattern = "tuple_pattern",
     ListPattern = "list_pattern",
+    AsPattern = "as_pattern",
+    AsPatternTarget = "as_pattern_target",
+    ForInClause = "for_in_clause",
     Error = "ERROR",
 }
 

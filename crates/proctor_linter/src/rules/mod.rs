@@ -26,4 +26,8 @@ registry! {
     UndocumentedFixture => undocumented_fixture,
     RestatingComment => restating_comment,
     NarrativeCommentInTest => narrative_comment_in_test,
+    InconsistentNaming => inconsistent_naming,
+    MixedTestNameStyle => mixed_test_name_style,
+    UntypedHelper => untyped_helper,
+    UntypedSetupAttribute => untyped_setup_attribute,
 }
