@@ -2,7 +2,8 @@
 //!
 //! This crate is pure: it takes source text and [`Settings`] and returns [`Diagnostic`]s. It
 //! knows nothing of terminals or the Language Server Protocol. The only file-system access —
-//! finding configuration files — is in [`discovery`].
+//! finding configuration files, and reading the workspace's other modules for the class index
+//! ([`workspace`]) — is in [`discovery`].
 //!
 //! The pipeline for one file: [`parse`] → [`model::FileModel`] (the skeleton) → one
 //! [`unit::Unit`] per top-level function or method, where the function checks run →

@@ -65,6 +65,14 @@ pub struct FunctionSummary {
     pub decorators: Vec<String>,
     /// A method of a class defined inside another function.
     pub local_method: bool,
+    /// Methods called through `super()` (`super().setUp()`), nested functions included.
+    pub super_calls: Vec<String>,
+    /// `self` is handed to code that may read any of its attributes: a function call with
+    /// `self` as an argument (`helpers.check(self)`, `vars(self)`, `getattr(self, name)` with
+    /// a computed name). Constructors (`Fixture(self)`), `super(..., self)` and builtins that
+    /// only inspect the object are not counted, and `getattr(self, "x")`-style calls with a
+    /// literal name count as a read of `x` instead. Nested functions included.
+    pub self_escapes: bool,
 }
 
 impl FunctionSummary {
@@ -159,6 +167,8 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let mut self_calls = Vec::new();
     let mut bare_calls = Vec::new();
     let mut self_reads = Vec::new();
+    let mut super_calls = Vec::new();
+    let mut self_escapes = false;
     for f in &scope {
         asserts = asserts || asserts_directly(ctx, f);
         for call in f.nodes(Kind::Call) {
@@ -171,12 +181,20 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                     if let (Some(object), Some(attribute)) = (
                         field(callee, Field::Object),
                         field(callee, Field::Attribute),
-                    ) && is_self(source, object)
-                    {
-                        self_calls.push(source[attribute.byte_range()].to_string());
+                    ) {
+                        if is_self(source, object) {
+                            self_calls.push(source[attribute.byte_range()].to_string());
+                        } else if is_super_call(source, object) {
+                            super_calls.push(source[attribute.byte_range()].to_string());
+                        }
                     }
                 }
                 _ => {}
+            }
+            match self_argument_use(source, *call) {
+                SelfArgument::None => {}
+                SelfArgument::Reads(name) => self_reads.push(name.to_string()),
+                SelfArgument::Escapes => self_escapes = true,
             }
         }
         for attribute in f.nodes(Kind::Attribute) {
@@ -191,7 +209,12 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             }
         }
     }
-    for list in [&mut self_calls, &mut bare_calls, &mut self_reads] {
+    for list in [
+        &mut self_calls,
+        &mut bare_calls,
+        &mut self_reads,
+        &mut super_calls,
+    ] {
         list.sort_unstable();
         list.dedup();
     }
@@ -238,7 +261,80 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         keyword_arguments,
         decorators,
         local_method: crate::scope::is_local_method(function),
+        super_calls,
+        self_escapes,
     }
+}
+
+/// `super()` or `super(Class, self)`.
+fn is_super_call(source: &str, node: tree_sitter::Node) -> bool {
+    kind(node) == Kind::Call
+        && field(node, Field::Function).is_some_and(|f| {
+            kind(f) == Kind::Identifier && source.get(f.byte_range()) == Some("super")
+        })
+}
+
+/// What a call does with `self` when it receives it as an argument.
+enum SelfArgument<'s> {
+    /// `self` is not an argument, or the callee only inspects the object.
+    None,
+    /// `getattr(self, "x")`, `mock.patch.object(self, "x")`: attribute `x` is read.
+    Reads(&'s str),
+    /// The callee may read any attribute.
+    Escapes,
+}
+
+fn self_argument_use<'s>(source: &'s str, call: tree_sitter::Node) -> SelfArgument<'s> {
+    const INSPECTS_ONLY: &[&str] = &[
+        "super",
+        "isinstance",
+        "issubclass",
+        "type",
+        "id",
+        "hash",
+        "repr",
+        "str",
+        "print",
+        "callable",
+    ];
+    let arguments = crate::model::call_arguments(call);
+    let Some(position) = arguments.iter().position(|a| {
+        argument_value(*a).is_some_and(|v| {
+            kind(v) == Kind::Identifier && source.get(v.byte_range()) == Some("self")
+        })
+    }) else {
+        return SelfArgument::None;
+    };
+    // `getattr(self, "x")`, `mock.patch.object(self, "x", ...)`: a named attribute.
+    if let Some(next) = arguments.get(position + 1)
+        && kind(*next) == Kind::String
+        && let Some(name) = crate::model::string_literal_value(source, *next)
+        && !name.is_empty()
+        && name.chars().all(|c| c == '_' || c.is_alphanumeric())
+    {
+        return SelfArgument::Reads(name);
+    }
+    let Some(callee) = field(call, Field::Function) else {
+        return SelfArgument::Escapes;
+    };
+    let last = match kind(callee) {
+        Kind::Identifier => source.get(callee.byte_range()),
+        Kind::Attribute => field(callee, Field::Attribute).and_then(|a| source.get(a.byte_range())),
+        _ => None,
+    };
+    let Some(last) = last else {
+        return SelfArgument::Escapes;
+    };
+    if (kind(callee) == Kind::Identifier && INSPECTS_ONLY.contains(&last))
+        || last.starts_with(|c: char| c.is_ascii_uppercase())
+        || (kind(callee) == Kind::Attribute
+            && field(callee, Field::Object).is_some_and(|o| is_self(source, o)))
+    {
+        // Builtins that only inspect the object; constructors (a fixture keeping the test to
+        // call its API); a method of the test itself, whose own reads are followed.
+        return SelfArgument::None;
+    }
+    SelfArgument::Escapes
 }
 
 /// `self.x` as the whole left side of `=` (a write, not a read). `self.x += 1` reads too.
@@ -439,4 +535,13 @@ fn patcher_start_type(
         .get(root)
         .is_none()
         .then_some(spelled)
+}
+
+/// The value of a positional or keyword argument.
+fn argument_value(argument: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    if kind(argument) == Kind::KeywordArgument {
+        field(argument, Field::Value)
+    } else {
+        Some(argument)
+    }
 }
