@@ -65,6 +65,11 @@ pub struct FunctionSummary {
     pub decorators: Vec<String>,
     /// A method of a class defined inside another function.
     pub local_method: bool,
+    /// camelCase names this function's own body uses as attribute names (`spec.cpuAllocation`),
+    /// keyword argument names (`f(sourceName=...)`) or words of string literals
+    /// (`kwargs.get('sourceName')`, `'Host.getCapabilities'`): names of some API it talks to
+    /// (sorted, deduplicated).
+    pub camel_api_names: Vec<String>,
     /// Methods called through `super()` (`super().setUp()`), nested functions included.
     pub super_calls: Vec<String>,
     /// `self` is handed to code that may read any of its attributes: a function call with
@@ -261,6 +266,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         keyword_arguments,
         decorators,
         local_method: crate::scope::is_local_method(function),
+        camel_api_names: camel_api_names(ctx, function),
         super_calls,
         self_escapes,
     }
@@ -405,6 +411,38 @@ fn self_writes(
             });
         }
     }
+    out
+}
+
+/// See [`FunctionSummary::camel_api_names`].
+fn camel_api_names(ctx: &FunctionContext, function: &crate::unit::Function) -> Vec<String> {
+    use crate::naming::NameStyle;
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |word: &str| {
+        if NameStyle::of(word) == Some(NameStyle::Camel) {
+            out.push(word.to_string());
+        }
+    };
+    for attribute in function.nodes(Kind::Attribute) {
+        if let Some(name) = field(*attribute, Field::Attribute) {
+            add(ctx.text(name));
+        }
+    }
+    for keyword in function.nodes(Kind::KeywordArgument) {
+        if let Some(name) = field(*keyword, Field::Name) {
+            add(ctx.text(name));
+        }
+    }
+    for string in function.nodes(Kind::StringContent) {
+        for word in ctx
+            .text(*string)
+            .split(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+        {
+            add(word);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 

@@ -9,7 +9,7 @@ use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::scope::NameRole;
 use crate::summary::FunctionSummary;
 use crate::text::TextRange;
-use crate::workspace::Workspace;
+use crate::workspace::{FileClasses, MroEntry};
 
 pub const RULE: Rule = Rule {
     id: RuleId::InconsistentNaming,
@@ -66,10 +66,14 @@ Function and method names, which other files may import or call, are renamed by 
 
 ### Known limits
 Test names are left to TQ202 (mixed-test-name-style). Parameters of pytest tests and
-fixtures are fixture names and are never flagged. CamelCase methods of classes that are not
-test classes (fakes and stubs such as a fake libvirt `Domain.createWithFlags`) are assumed to
-mirror the interface they replace and are not flagged, nor are methods of classes whose bases
-cannot be resolved. A file where neither style has the majority is not checked.
+fixtures are fixture names and are never flagged. Names that mirror an API are not flagged:
+camelCase methods of classes that are not test classes (fakes such as a fake libvirt
+`Domain.createWithFlags`, with their parameters), camelCase module functions of a file that
+has such a fake (`openAuth` in a fake libvirt module), and any camelCase name the file also
+uses as an attribute, a keyword argument or a word of a string
+(`sourceName = kwargs.get('sourceName')`). Methods of classes whose bases cannot be resolved
+are not flagged either. A file where neither style has the majority is not checked. In a
+camelCase file, snake_case names are flagged without the API exemptions.
 "#,
     function_check: None,
     module_check: None,
@@ -178,14 +182,10 @@ const BUILTIN_BASES: &[&str] = &[
     "bytes",
 ];
 
-/// Whether a method named `name` of `class` overrides a method of a base class, looking at
-/// the bases defined in this file (and the known framework roots).
-pub fn override_status(
-    file: &FileModel,
-    _workspace: &Workspace,
-    class: &Class,
-    name: &str,
-) -> Override {
+/// Whether a method named `name` of `class` overrides a method of a base class, looking only
+/// at this file: bases defined in it, the known framework roots and builtin bases. Any other
+/// base makes the answer [`Override::Unknown`]. Position-free: usable from function checks.
+pub fn override_in_file(file: &FileModel, class: &Class, name: &str) -> Override {
     let by_name: HashMap<&str, &Class> = file
         .classes
         .iter()
@@ -201,16 +201,16 @@ pub fn override_status(
         }
         for base in &current.bases {
             if let Some(parent) = by_name.get(base.text.as_str()) {
-                if parent.method_names.iter().any(|m| m == name) {
+                if parent.method_names.iter().any(|m| m == name)
+                    || parent.class_attributes.iter().any(|a| a == name)
+                {
                     return Override::Yes;
                 }
                 stack.push(parent);
                 continue;
             }
             let resolved = base.resolved.as_deref();
-            let builtin = !base.text.contains('.')
-                && BUILTIN_BASES.contains(&base.text.as_str())
-                && resolved.is_none();
+            let builtin = resolved.is_none() && BUILTIN_BASES.contains(&base.text.as_str());
             if builtin || resolved.is_some_and(|r| KNOWN_ROOTS.contains(&r)) {
                 continue;
             }
@@ -220,12 +220,43 @@ pub fn override_status(
     if unknown { Override::Unknown } else { Override::No }
 }
 
+/// Whether a method named `name` of the class overrides a method or attribute of a base
+/// class, following its method resolution order through the workspace index (bases in other
+/// files, framework classes and their API).
+pub fn override_status(classes: &FileClasses, class: &Class, name: &str) -> Override {
+    let mro = classes.mro(class.id);
+    let mut unknown = false;
+    for entry in mro.entries.iter().skip(1) {
+        match entry {
+            MroEntry::Class(info) => {
+                if info.methods.contains_key(name) || info.class_attributes.iter().any(|a| a == name)
+                {
+                    return Override::Yes;
+                }
+            }
+            MroEntry::Framework(framework) => {
+                if framework.method(name).is_some() {
+                    return Override::Yes;
+                }
+            }
+            MroEntry::Unknown(text) => {
+                if !BUILTIN_BASES.contains(&text.as_str()) {
+                    unknown = true;
+                }
+            }
+        }
+    }
+    if mro.entries.is_empty() || unknown {
+        Override::Unknown
+    } else {
+        Override::No
+    }
+}
+
 /// Whether a method named `name` of `class` overrides a method of a base class of this file.
 /// Position-free: usable from function checks.
 pub fn overrides_in_file(file: &FileModel, class: Option<&Class>, name: &str) -> bool {
-    class.is_some_and(|class| {
-        override_status(file, &Workspace::empty(), class, name) == Override::Yes
-    })
+    class.is_some_and(|class| override_in_file(file, class, name) == Override::Yes)
 }
 
 /// A name the file chose, in one of the two styles.
@@ -244,13 +275,30 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|f| f.keyword_arguments.iter().map(String::as_str))
         .collect();
+    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let api_names: HashSet<&str> = ctx
+        .functions
+        .iter()
+        .flat_map(|f| f.camel_api_names.iter().map(String::as_str))
+        .collect();
+    let mirrors_camel_api = fakes_camel_api(ctx.file);
     let mut candidates: Vec<Candidate> = Vec::new();
     for function in ctx.functions {
-        let signature_free = collect_function_name(ctx, function, &mut candidates);
+        let signature_free = collect_function_name(
+            ctx,
+            &classes,
+            mirrors_camel_api,
+            function,
+            &mut candidates,
+        );
         for binding in &function.bindings {
             let Some(style) = NameStyle::of(&binding.name) else {
                 continue;
             };
+            if api_names.contains(binding.name.as_str()) {
+                // Named after the API the code talks to (`sourceName = kwargs['sourceName']`).
+                continue;
+            }
             let (what, fix_allowed) = match binding.role {
                 NameRole::Receiver => continue,
                 NameRole::Parameter => {
@@ -263,7 +311,12 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
                     )
                 }
                 NameRole::Local => (format!("local variable of `{}`", function.name), true),
-                NameRole::Function => (format!("function nested in `{}`", function.name), true),
+                NameRole::Function => {
+                    if exemption_reason(&binding.name).is_some() {
+                        continue;
+                    }
+                    (format!("function nested in `{}`", function.name), true)
+                }
             };
             let rename = binding
                 .renamed
@@ -323,12 +376,23 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 /// parameters are the file's choice too (not mandated by a base class or a faked interface).
 fn collect_function_name<'a>(
     ctx: &FileContext,
+    classes: &FileClasses,
+    mirrors_camel_api: bool,
     function: &'a FunctionSummary,
     candidates: &mut Vec<Candidate<'a>>,
 ) -> bool {
     let name = function.name.as_str();
     let style = NameStyle::of(name);
     if exemption_reason(name).is_some() {
+        return false;
+    }
+    if mirrors_camel_api
+        && style == Some(NameStyle::Camel)
+        && function.kind == FunctionKind::Helper
+        && function.class.is_none()
+        && function.parent.is_none()
+    {
+        // A module function of a fake module (`openAuth` of a fake libvirt).
         return false;
     }
     if function.local_method {
@@ -362,7 +426,7 @@ fn collect_function_name<'a>(
                 // A fake mirroring a camelCase API (`Domain.createWithFlags`).
                 return false;
             }
-            if override_status(ctx.file, ctx.workspace, class, name) != Override::No {
+            if override_status(classes, class, name) != Override::No {
                 return false;
             }
             format!("method of `{}`", class.name)
@@ -379,6 +443,18 @@ fn collect_function_name<'a>(
         });
     }
     true
+}
+
+/// Whether the file fakes a camelCase API: one of its classes that is not a test class has a
+/// camelCase method of its own (a fake libvirt `Domain.createWithFlags`). Module functions in
+/// camelCase then mirror the same API (`openAuth`).
+fn fakes_camel_api(file: &FileModel) -> bool {
+    file.classes.iter().any(|class| {
+        class.kind == ClassKind::Other
+            && class.method_names.iter().any(|m| {
+                NameStyle::of(m) == Some(NameStyle::Camel) && exemption_reason(m).is_none()
+            })
+    })
 }
 
 /// Decorators that pass their arguments positionally and leave the signature alone.
@@ -409,7 +485,8 @@ mod tests {
     fn findings(source: &str) -> Vec<(String, Option<String>)> {
         let mut settings = crate::Settings::default();
         settings.rules = std::iter::once(RuleId::InconsistentNaming).collect();
-        let output = crate::check_source(source, None, &settings, &Workspace::empty());
+        let output =
+            crate::check_source(source, None, &settings, &crate::Workspace::empty());
         output
             .diagnostics
             .into_iter()
@@ -453,6 +530,22 @@ def createServer(serverName, imageRef):
                 Some("Rename `flavor_ref` to `flavorRef` in `testRebootServer`".to_string())
             )]
         );
+    }
+
+    #[test]
+    fn module_functions_are_flagged_unless_the_file_fakes_a_camel_case_api() {
+        let plain = "\
+def create_server(server_name, flavor_ref):
+    image_ref = server_name
+    return image_ref, flavor_ref
+
+
+def makeServer(server_name):
+    return server_name
+";
+        assert_eq!(findings(plain), vec![("makeServer".to_string(), None)]);
+        let fake = format!("{plain}\n\nclass Connection(object):\n    def getInfo(self):\n        return 1\n");
+        assert!(findings(&fake).is_empty());
     }
 
     #[test]
