@@ -6,7 +6,9 @@ use crate::model::{Class, FileModel, FunctionKind, SetupKind};
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{FunctionSummary, SelfWrite};
+use crate::rules::inconsistent_naming::exemption_reason;
 use crate::text::line_ending;
+use crate::workspace::{FileClasses, MroEntry};
 
 pub const RULE: Rule = Rule {
     id: RuleId::UntypedSetupAttribute,
@@ -101,14 +103,33 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    for (class_id, writes) in per_class {
-        let Some(class) = ctx.file.classes.get(class_id) else {
+    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let written: HashMap<usize, HashSet<&str>> = per_class
+        .iter()
+        .map(|(id, writes)| (*id, writes.iter().map(|(_, w)| w.name.as_str()).collect()))
+        .collect();
+    for (class_id, writes) in &per_class {
+        let Some(class) = ctx.file.classes.get(*class_id) else {
             continue;
         };
-        let declared = declared_names(ctx.file, class);
+        let mro = classes.mro(class.id);
+        let mut declared = declared_names(ctx.file, class);
+        // Declared (annotated or assigned) in the body of a base class of another file, or set
+        // up by a base class of this file: the base is where it belongs.
+        for entry in mro.entries.iter().skip(1) {
+            if let MroEntry::Class(info) = entry {
+                declared.extend(info.class_attributes.iter().map(String::as_str));
+                if let Some(names) = info.local_id.and_then(|id| written.get(&id)) {
+                    declared.extend(names.iter().copied());
+                }
+            }
+        }
         let mut pending: Vec<(&FunctionSummary, &SelfWrite, Option<String>)> = writes
-            .into_iter()
-            .filter(|(_, w)| !declared.contains(w.name.as_str()))
+            .iter()
+            .copied()
+            .filter(|(_, w)| {
+                !declared.contains(w.name.as_str()) && exemption_reason(&w.name).is_none()
+            })
             .map(|(f, w)| {
                 let spelled = w
                     .evident_type
