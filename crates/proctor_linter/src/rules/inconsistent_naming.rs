@@ -281,12 +281,25 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|f| f.camel_api_names.iter().map(String::as_str))
         .collect();
-    let mirrors_camel_api = fakes_camel_api(ctx.file);
+    // Classes that are test classes, as the file shows them or through their bases.
+    let test_like: Vec<bool> = ctx
+        .file
+        .classes
+        .iter()
+        .map(|class| {
+            class.kind != ClassKind::Other
+                || classes.mro(class.id).entries.iter().any(
+                    |e| matches!(e, MroEntry::Framework(framework) if framework.test_case),
+                )
+        })
+        .collect();
+    let mirrors_camel_api = fakes_camel_api(ctx.file, &test_like);
     let mut candidates: Vec<Candidate> = Vec::new();
     for function in ctx.functions {
         let signature_free = collect_function_name(
             ctx,
             &classes,
+            &test_like,
             mirrors_camel_api,
             function,
             &mut candidates,
@@ -377,6 +390,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
 fn collect_function_name<'a>(
     ctx: &FileContext,
     classes: &FileClasses,
+    test_like: &[bool],
     mirrors_camel_api: bool,
     function: &'a FunctionSummary,
     candidates: &mut Vec<Candidate<'a>>,
@@ -418,11 +432,17 @@ fn collect_function_name<'a>(
         FunctionKind::Special | FunctionKind::Setup(_) => return false,
         // Test names follow the runner's `test` prefix; TQ202 compares them.
         FunctionKind::Test(TestStyle::Unittest) | FunctionKind::Nested => return true,
-        FunctionKind::Helper => {}
+        FunctionKind::Helper => {
+            if function.class.is_some() && ctx.settings.is_test_function_name(name) {
+                // A test of a class whose test-case base is in another file: TQ202's concern.
+                return true;
+            }
+        }
     }
     let what = match ctx.file.class(function.class) {
         Some(class) => {
-            if class.kind == ClassKind::Other && style == Some(NameStyle::Camel) {
+            let is_test_like = test_like.get(class.id).copied().unwrap_or(false);
+            if !is_test_like && style == Some(NameStyle::Camel) {
                 // A fake mirroring a camelCase API (`Domain.createWithFlags`).
                 return false;
             }
@@ -448,9 +468,9 @@ fn collect_function_name<'a>(
 /// Whether the file fakes a camelCase API: one of its classes that is not a test class has a
 /// camelCase method of its own (a fake libvirt `Domain.createWithFlags`). Module functions in
 /// camelCase then mirror the same API (`openAuth`).
-fn fakes_camel_api(file: &FileModel) -> bool {
+fn fakes_camel_api(file: &FileModel, test_like: &[bool]) -> bool {
     file.classes.iter().any(|class| {
-        class.kind == ClassKind::Other
+        !test_like.get(class.id).copied().unwrap_or(false)
             && class.method_names.iter().any(|m| {
                 NameStyle::of(m) == Some(NameStyle::Camel) && exemption_reason(m).is_none()
             })

@@ -1,9 +1,11 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::Diagnostic;
+use crate::model::FunctionKind;
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::FunctionSummary;
+use crate::workspace::{FileClasses, MroEntry};
 
 pub const RULE: Rule = Rule {
     id: RuleId::MixedTestNameStyle,
@@ -47,7 +49,9 @@ None: renaming a test changes its id in CI history, `-k` selections and skip lis
 by hand.
 
 ### Known limits
-Names that fit both styles (`test`, `testreboot`) and names that mix them (`test_fooBar`) are
+A class counts as a test class when the file shows it (a `TestCase` base, a `Test*` name) or
+when its bases, followed through the workspace, reach a test framework's `TestCase`. Names
+that fit both styles (`test`, `testreboot`) and names that mix them (`test_fooBar`) are
 not counted.
 "#,
     function_check: None,
@@ -92,8 +96,23 @@ impl TestNameStyle {
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let mut groups: BTreeMap<Option<usize>, Vec<(&FunctionSummary, TestNameStyle)>> =
         BTreeMap::new();
+    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let mut is_test_case: BTreeMap<usize, bool> = BTreeMap::new();
     for function in ctx.functions {
-        if !function.is_test() || function.parent.is_some() {
+        if function.parent.is_some() {
+            continue;
+        }
+        // A `test*` method of a class whose `TestCase` base is in another file is a test too.
+        let inherited_test = function.kind == FunctionKind::Helper
+            && ctx.settings.is_test_function_name(&function.name)
+            && function.class.is_some_and(|id| {
+                *is_test_case.entry(id).or_insert_with(|| {
+                    classes.mro(id).entries.iter().any(
+                        |e| matches!(e, MroEntry::Framework(framework) if framework.test_case),
+                    )
+                })
+            });
+        if !function.is_test() && !inherited_test {
             continue;
         }
         if let Some(style) = TestNameStyle::of(&function.name) {

@@ -58,7 +58,9 @@ Functions nested in tests and helpers (stubs handed to a patch, callbacks) are n
 their signature is the one of the thing they replace. Methods that override a method of a base
 class in the same file, and the unittest, testtools and fixtures hooks (`run`, `id`,
 `_setUp`, `cleanUp`…), are not reported either: their signature belongs to the base.
-Overrides of methods of base classes in other files are reported.
+Overrides of methods of base classes in other files are reported. Methods named `test*` are
+taken for tests even when the file alone does not show that their class is a test case (its
+`TestCase` base is in another file).
 "#,
     function_check: Some(check),
     module_check: None,
@@ -75,7 +77,9 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     let class = ctx.class();
     if class.is_some()
         && (exemption_reason(function.name).is_some()
-            || overrides_in_file(ctx.file, class, function.name))
+            || overrides_in_file(ctx.file, class, function.name)
+            // A `test*` method of a class whose test-case base is in another file: a test.
+            || ctx.settings.is_test_function_name(function.name))
     {
         return;
     }

@@ -22,9 +22,14 @@ pub const RULE: Rule = Rule {
     doc: r#"
 ### What it flags
 An attribute assigned on `self` in `setUp` or `asyncSetUp` (or on `cls` in `setUpClass`) that
-has no annotation in the class body, nor in a base class of the same file:
+has no annotation in the class body:
 `self.neutron = self.useFixture(nova_fixtures.NeutronFixture(self))` in a class without
 `neutron: nova_fixtures.NeutronFixture`.
+
+Attributes that belong to a base class are left to it: those a base declares in its body or
+sets up in its own `setUp` (in this file, or in another through the workspace), unittest's own
+(`maxDiff`), and methods of the class or its bases replaced on the instance
+(`self._start_compute = mock.Mock()`).
 
 ### Why it matters
 The attributes made in `setUp` are the vocabulary of every test of the class:
@@ -69,7 +74,7 @@ annotations at once, so applying them never conflicts. Other values (a helper's 
 attribute of a fixture) need a human to name the type.
 
 ### Known limits
-Annotations declared in base classes of other files are not seen. Attributes that already
+Bases the workspace cannot resolve are not looked into. Attributes that already
 have a class-level value (`api = None`) are reported without a fix: annotate that line. A
 class whose body starts on its `class` line gets no fix.
 "#,
@@ -114,11 +119,15 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         };
         let mro = classes.mro(class.id);
         let mut declared = declared_names(ctx.file, class);
+        // A method of the class or of a base replaced on the instance (a stub, a property
+        // setter): not an attribute to declare.
+        declared.extend(class.method_names.iter().map(String::as_str));
         // Declared (annotated or assigned) in the body of a base class of another file, or set
         // up by a base class of this file: the base is where it belongs.
         for entry in mro.entries.iter().skip(1) {
             if let MroEntry::Class(info) = entry {
                 declared.extend(info.class_attributes.iter().map(String::as_str));
+                declared.extend(info.methods.keys().map(String::as_str));
                 if let Some(names) = info.local_id.and_then(|id| written.get(&id)) {
                     declared.extend(names.iter().copied());
                 }
@@ -128,7 +137,11 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             .iter()
             .copied()
             .filter(|(_, w)| {
-                !declared.contains(w.name.as_str()) && exemption_reason(&w.name).is_none()
+                !declared.contains(w.name.as_str())
+                    && exemption_reason(&w.name).is_none()
+                    && !mro.entries.iter().any(|e| {
+                        matches!(e, MroEntry::Framework(framework) if framework.method(&w.name).is_some())
+                    })
             })
             .map(|(f, w)| {
                 let spelled = w
