@@ -82,6 +82,8 @@ node_kinds! {
     WithStatement = "with_statement",
     WithClause = "with_clause",
     WithItem = "with_item",
+    AsPattern = "as_pattern",
+    AsPatternTarget = "as_pattern_target",
     MatchStatement = "match_statement",
     CaseClause = "case_clause",
     FunctionDefinition = "function_definition",
@@ -148,9 +150,6 @@ node_kinds! {
     PatternList = "pattern_list",
     TuplePattern = "tuple_pattern",
     ListPattern = "list_pattern",
-    AsPattern = "as_pattern",
-    AsPatternTarget = "as_pattern_target",
-    ForInClause = "for_in_clause",
     Error = "ERROR",
 }
 
