@@ -61,7 +61,9 @@ function nested in a test or helper, or of a private helper (`_name`) when no ca
 passes it by keyword and no decorator other than `mock.patch` wraps the function: renames
 every occurrence in that function's scope — nested functions included, unless they bind the
 name again — to the file's style. No fix when the new name is a keyword or a builtin, is
-already used in the scope, or when the scope calls `locals()`, `vars()`, `eval` or `exec`.
+already used in the scope or would be given to another name too, when a class defined in the
+scope uses the name (it may be a class attribute), or when the scope calls `locals()`,
+`vars()`, `eval` or `exec`.
 Function and method names, which other files may import or call, are renamed by hand.
 
 ### Known limits
