@@ -22,7 +22,15 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    MissingTestClassDocstring => missing_test_class_docstring,
     UndocumentedHelper => undocumented_helper,
+    UndocumentedFixture => undocumented_fixture,
+    RestatingComment => restating_comment,
+    NarrativeCommentInTest => narrative_comment_in_test,
+    InconsistentNaming => inconsistent_naming,
+    MixedTestNameStyle => mixed_test_name_style,
+    UntypedHelper => untyped_helper,
+    UntypedSetupAttribute => untyped_setup_attribute,
     SleepInTest => sleep_in_test,
     PatchWithoutAutospec => patch_without_autospec,
     HandwrittenPatchReplacement => handwritten_patch_replacement,
