@@ -227,4 +227,11 @@ macro_rules! rule_tests {
 
 rule_tests! {
     TQ101 => "TQ101",
+    TQ302 => "TQ302",
+    TQ303 => "TQ303",
+    TQ304 => "TQ304",
+    TQ404 => "TQ404",
+    TQ405 => "TQ405",
+    TQ601 => "TQ601",
+    TQ602 => "TQ602",
 }

@@ -22,4 +22,11 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    SleepPollingLoop => sleep_polling_loop,
+    UnboundedWait => unbounded_wait,
+    NetworkInTest => network_in_test,
+    MonkeypatchByAssignment => monkeypatch_by_assignment,
+    MockWithoutSpec => mock_without_spec,
+    LongTest => long_test,
+    MultiScenarioTest => multi_scenario_test,
 }
