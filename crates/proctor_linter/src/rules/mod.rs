@@ -29,4 +29,7 @@ registry! {
     MockWithoutSpec => mock_without_spec,
     LongTest => long_test,
     MultiScenarioTest => multi_scenario_test,
+    GeneralFixture => general_fixture,
+    ResourceWithoutCleanup => resource_without_cleanup,
+    MissingSuperSetup => missing_super_setup,
 }
