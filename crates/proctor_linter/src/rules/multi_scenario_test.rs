@@ -26,7 +26,10 @@ the first action (guards checking the starting state) do not start a cycle. The 
 body; any other compound statement counts as one step. A statement that calls nothing (or only
 builtins such as `len` and `sorted`, or `mock.call`) — `expected = {...}`,
 `request = mock_api.call_args[0][1]` — only prepares a value for the next assertion and is not
-an action.
+an action; neither does one that only queries state (`server = self.api.get_server(id)`:
+calls with `get`, `find`, `list`, `show`, `fetch`, `read`, `load`, `lookup` or `count` as a
+word of their name). Waiting (`self._wait_for_server_parameter(...)`, any call named `wait*`)
+synchronises with the code under test and is neither an action nor an assertion here.
 
 ### Why it matters
 Each act→assert cycle is a behaviour. A test that checks several is really several tests run in
@@ -91,7 +94,7 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
                 .nodes(Kind::Call)
                 .iter()
                 .copied()
-                .filter(|c| is_assertion_call(ctx, *c)),
+                .filter(|c| is_assertion_call(ctx, *c) && !is_wait(ctx, *c)),
         )
         .collect();
     let asserts_in = |node: Node| {
@@ -160,7 +163,32 @@ const PURE_CALLS: &[&str] = &[
     "count", "split", "strip", "lower", "upper", "startswith", "endswith", "encode", "decode",
 ];
 
-/// Whether a statement calls anything beyond [`PURE_CALLS`].
+/// `self._wait_for_state_change(...)`: synchronisation, neither an action nor (for this rule)
+/// an assertion, even when it matches the assertion-helper patterns.
+fn is_wait(ctx: &FunctionContext, call: Node) -> bool {
+    field(call, Field::Function).is_some_and(|callee| {
+        let text = ctx.text(callee);
+        is_wait_name(text.rsplit('.').next().unwrap_or(text))
+    })
+}
+
+fn is_wait_name(name: &str) -> bool {
+    name.trim_start_matches('_').starts_with("wait")
+}
+
+/// Queries that read the state an action left (`self.api.get_server(id)`,
+/// `fake.get_object(ref)`, `db.instance_list(...)`) rather than act on it.
+fn is_observer(name: &str) -> bool {
+    name.split('_').any(|word| {
+        matches!(
+            word,
+            "get" | "find" | "lookup" | "list" | "show" | "fetch" | "read" | "load" | "count"
+                | "describe"
+        )
+    })
+}
+
+/// Whether a statement calls anything beyond [`PURE_CALLS`] and observers.
 fn calls_something(ctx: &FunctionContext, statement: Node, calls: &[Node]) -> bool {
     calls.iter().any(|call| {
         statement.start_byte() <= call.start_byte()
@@ -168,7 +196,7 @@ fn calls_something(ctx: &FunctionContext, statement: Node, calls: &[Node]) -> bo
             && !field(*call, Field::Function).is_some_and(|callee| {
                 let text = ctx.text(callee);
                 let last = text.rsplit('.').next().unwrap_or(text);
-                PURE_CALLS.contains(&last)
+                PURE_CALLS.contains(&last) || is_observer(last) || is_wait_name(last)
             })
     })
 }
@@ -201,5 +229,17 @@ mod tests {
         assert_eq!(count_cycles(&[Act, Assert, Assert, Act, Act, Assert]), 2);
         assert_eq!(count_cycles(&[Act, Assert, Act, Assert, Act, Assert]), 3);
         assert_eq!(count_cycles(&[Assert, Assert, Act]), 0);
+    }
+
+    #[test]
+    fn observers() {
+        use super::is_observer;
+        assert!(is_observer("get_server"));
+        assert!(is_observer("_get_object"));
+        assert!(is_observer("get"));
+        assert!(!is_observer("getaway"));
+        assert!(!is_observer("create_server"));
+        assert!(!is_observer("listen"));
+        assert!(is_observer("instance_fault_get_by_instance_uuids"));
     }
 }
