@@ -54,6 +54,9 @@ use crate::summary::FunctionSummary;
 /// How many import or alias hops a dotted path is followed through.
 const MAX_HOPS: usize = 8;
 
+/// The most text the subclass scan of one source root reads (Nova's whole tree is 33 MB).
+const MAX_SCANNED_BYTES: usize = 256 * 1024 * 1024;
+
 /// Reads the workspace's files for the index. Implemented over the file system by
 /// [`crate::discovery`]; tests may implement it in memory.
 pub trait SourceProvider: Send + Sync {
@@ -576,8 +579,16 @@ impl Workspace {
         paths.extend(overlays);
         paths.sort();
         paths.dedup();
+        let mut budget = MAX_SCANNED_BYTES;
         for path in paths {
             if let Some(text) = self.text_of(&path) {
+                let Some(left) = budget.checked_sub(text.len()) else {
+                    // A tree this large (a home directory taken for a source root) is not
+                    // worth reading: the index says it does not know.
+                    headers.complete = false;
+                    break;
+                };
+                budget = left;
                 headers.set_file(&path, headers::scan(&text));
             }
         }
