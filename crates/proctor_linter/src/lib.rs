@@ -10,6 +10,7 @@
 //! [`summary::FunctionSummary`]s → the module and file checks → `noqa` filtering.
 
 pub mod assertions;
+pub mod comments;
 pub mod config;
 pub mod diagnostic;
 pub mod discovery;
@@ -19,11 +20,13 @@ pub mod fix;
 pub mod fixes;
 pub mod imports;
 pub mod model;
+pub mod naming;
 pub mod noqa;
 pub mod parse;
 pub mod registry;
 pub mod rule;
 pub mod rules;
+pub mod scope;
 pub mod settings;
 pub mod summary;
 pub mod syntax;

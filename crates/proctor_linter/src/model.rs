@@ -503,6 +503,16 @@ impl<'t> FileModel<'t> {
         }
     }
 
+    /// The `class_definition` node of a class of this file.
+    pub fn class_node(&self, class: &Class) -> Option<Node<'t>> {
+        let name = self
+            .tree
+            .root_node()
+            .named_descendant_for_byte_range(class.name_range.start, class.name_range.end)?;
+        name.parent()
+            .filter(|p| kind(*p) == Kind::ClassDefinition && p.start_byte() <= name.start_byte())
+    }
+
     /// The dotted path a name or attribute chain stands for through the module's imports.
     pub fn resolve(&self, node: Node) -> Option<String> {
         resolve_with(&self.imports, self.source, node)

@@ -227,6 +227,14 @@ macro_rules! rule_tests {
 
 rule_tests! {
     TQ101 => "TQ101",
+    TQ102 => "TQ102",
+    TQ104 => "TQ104",
+    TQ105 => "TQ105",
+    TQ106 => "TQ106",
+    TQ201 => "TQ201",
+    TQ202 => "TQ202",
+    TQ203 => "TQ203",
+    TQ204 => "TQ204",
     TQ302 => "TQ302",
     TQ303 => "TQ303",
     TQ304 => "TQ304",
