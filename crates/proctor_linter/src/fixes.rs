@@ -150,6 +150,51 @@ pub fn docstring_stub_fix(
     (!edits.is_empty()).then(|| Fix::safe("Add docstring stub", edits))
 }
 
+/// The name `module` is imported as at module level (`pytest` for `import pytest`, `pt` for
+/// `import pytest as pt`), if it is.
+pub fn module_binding<'a>(file: &'a FileModel, module: &str) -> Option<&'a str> {
+    file.imports
+        .sorted()
+        .into_iter()
+        .find(|(_, path)| *path == module)
+        .map(|(name, _)| name)
+}
+
+/// An edit adding `statement` (one line, e.g. `import pytest`) at module level: after the last
+/// top-level import, else after the module docstring, else at the top of the file.
+pub fn add_import(file: &FileModel, statement: &str) -> Edit {
+    let source = file.source;
+    let eol = line_ending(source);
+    let root = file.tree.root_node();
+    let mut cursor = root.walk();
+    let top: Vec<Node> = root
+        .named_children(&mut cursor)
+        .filter(|n| kind(*n) != Kind::Comment)
+        .collect();
+    let anchor = top
+        .iter()
+        .rev()
+        .find(|n| {
+            matches!(
+                kind(**n),
+                Kind::ImportStatement | Kind::ImportFromStatement | Kind::FutureImportStatement
+            )
+        })
+        .copied()
+        .or_else(|| crate::model::docstring_of(root));
+    match anchor {
+        Some(node) => {
+            let line = file.lines.line_of(node.end_byte());
+            if line + 1 < file.lines.line_count() {
+                Edit::insert(file.lines.line_start(line + 1), format!("{statement}{eol}"))
+            } else {
+                Edit::insert(source.len(), format!("{eol}{statement}{eol}"))
+            }
+        }
+        None => Edit::insert(0, format!("{statement}{eol}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,8 @@ pub struct FileModel<'t> {
     pub tree: &'t Tree,
     pub source: &'t str,
     pub lines: LineIndex,
+    /// The file's path, when it has one (file checks that consult the workspace need it).
+    pub path: Option<std::path::PathBuf>,
     pub is_conftest: bool,
     pub imports: Imports,
     pub classes: Vec<Class>,
@@ -209,6 +211,7 @@ impl<'t> FileModel<'t> {
             tree,
             source,
             lines: LineIndex::new(source),
+            path: path.map(Path::to_path_buf),
             is_conftest,
             imports: Imports::default(),
             classes: Vec::new(),

@@ -47,6 +47,8 @@ pub struct FunctionSummary {
     pub self_reads: Vec<String>,
     /// Assignments to `self.<name>` in this function's own body.
     pub self_writes: Vec<SelfWrite>,
+    /// For a pytest test or fixture (a unit's own function): its fixture parameters and marks.
+    pub pytest: Option<Box<crate::workspace::pytest_syntax::PytestFacts>>,
 }
 
 impl FunctionSummary {
@@ -58,6 +60,9 @@ impl FunctionSummary {
             write.target = write.target.shifted(delta);
             write.statement = write.statement.shifted(delta);
             write.value = write.value.map(|v| v.shifted(delta));
+        }
+        if let Some(pytest) = &mut self.pytest {
+            pytest.shift(delta);
         }
     }
 
@@ -189,6 +194,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         bare_calls,
         self_reads,
         self_writes,
+        pytest: crate::workspace::pytest_syntax::function_facts(ctx),
     }
 }
 

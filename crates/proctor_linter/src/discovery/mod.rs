@@ -13,10 +13,12 @@ use crate::config::{ConfigError, settings_from_text};
 use crate::settings::Settings;
 use crate::workspace::Workspace;
 
+pub mod fixtures;
+
 /// Builds the workspace facts for a run over `roots` (the checked paths) and the test files
-/// found under them.
-pub fn build_workspace(_roots: &[PathBuf], _files: &[PathBuf]) -> Workspace {
-    Workspace::empty()
+/// found under them. Nothing is read here: `conftest.py` files are parsed on first use.
+pub fn build_workspace(roots: &[PathBuf], files: &[PathBuf]) -> Workspace {
+    Workspace::empty().with_fixtures(fixtures::fixture_index(roots, files))
 }
 
 /// Settings and the file they came from (`None` for built-in defaults).

@@ -22,4 +22,6 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    UnusedFixtureArgument => unused_fixture_argument,
+    UnknownFixture => unknown_fixture,
 }
