@@ -22,6 +22,7 @@ pub mod parse;
 pub mod registry;
 pub mod rule;
 pub mod rules;
+pub mod security;
 pub mod settings;
 pub mod summary;
 pub mod syntax;

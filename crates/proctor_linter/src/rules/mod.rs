@@ -24,4 +24,10 @@ registry! {
     MissingTestDocstring => missing_test_docstring,
     UnusedFixtureArgument => unused_fixture_argument,
     UnknownFixture => unknown_fixture,
+    InsecureTempFile => insecure_temp_file,
+    HardcodedTmpPath => hardcoded_tmp_path,
+    ShellInjection => shell_injection,
+    UnsafeDeserialization => unsafe_deserialization,
+    TlsVerificationDisabled => tls_verification_disabled,
+    LeakedSecret => leaked_secret,
 }

@@ -46,6 +46,129 @@ pub struct FixtureIndex {
     markers: RwLock<HashMap<PathBuf, bool>>,
     /// Every `conftest.py` known to exist (found by discovery or reported by the editor).
     known: RwLock<BTreeSet<PathBuf>>,
+    /// Project root → the plugins its configuration declares.
+    projects: RwLock<HashMap<PathBuf, Arc<ProjectPlugins>>>,
+}
+
+/// The pytest plugins a project declares (as dependencies or with `-p`) whose fixtures
+/// Proctor does not know.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectPlugins {
+    pub unknown: Vec<String>,
+    /// A hash of the files read.
+    pub hash: u64,
+}
+
+/// The files a project declares its test dependencies and pytest options in.
+const PROJECT_FILES: &[&str] = &[
+    "pyproject.toml",
+    "setup.cfg",
+    "setup.py",
+    "tox.ini",
+    "pytest.ini",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-test.txt",
+    "requirements-tests.txt",
+    "requirements_dev.txt",
+    "requirements_test.txt",
+    "dev-requirements.txt",
+    "test-requirements.txt",
+    "requirements/dev.txt",
+    "requirements/test.txt",
+    "requirements/tests.txt",
+    "tests/requirements.txt",
+];
+
+/// Plugins whose fixtures are pytest's own or in the default `known-fixtures`, or that have
+/// none.
+const KNOWN_PLUGINS: &[&str] = &[
+    "pytest-asyncio",
+    "pytest-benchmark",
+    "pytest-black",
+    "pytest-clarity",
+    "pytest-cov",
+    "pytest-custom-exit-code",
+    "pytest-django",
+    "pytest-dotenv",
+    "pytest-env",
+    "pytest-flake8",
+    "pytest-forked",
+    "pytest-github-actions-annotate-failures",
+    "pytest-httpx",
+    "pytest-icdiff",
+    "pytest-instafail",
+    "pytest-isort",
+    "pytest-lsp",
+    "pytest-mock",
+    "pytest-mypy",
+    "pytest-order",
+    "pytest-ordering",
+    "pytest-profiling",
+    "pytest-pylint",
+    "pytest-randomly",
+    "pytest-repeat",
+    "pytest-rerunfailures",
+    "pytest-runner",
+    "pytest-split",
+    "pytest-subtests",
+    "pytest-sugar",
+    "pytest-timeout",
+    "pytest-xdist",
+    "pytest-md",
+    // `-p` names
+    "pytester",
+    "xdist",
+    "pytest-cov",
+    "pytest-mock",
+    "pytest-asyncio",
+    "anyio",
+];
+
+/// Reads the plugin names a configuration or requirements text declares: `pytest-*`
+/// distributions and `-p name` options (`-p no:name` disables, and is ignored).
+pub fn declared_plugins(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let tokens: Vec<&str> = text
+        .split(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\'' | ',' | '[' | ']' | '=' | '<' | '>' | '~' | '!' | ';' | '(' | ')'
+                )
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let lower = token.to_ascii_lowercase();
+        if *token == "-p" {
+            if let Some(next) = tokens.get(i + 1)
+                && !next.starts_with("no:")
+            {
+                out.push(next.to_ascii_lowercase().replace('_', "-"));
+            }
+            continue;
+        }
+        if let Some(name) = lower.strip_prefix("-p")
+            && !name.is_empty()
+            && !name.starts_with("no:")
+            && lower.len() > 2
+            && !lower.starts_with("-p-")
+        {
+            out.push(name.replace('_', "-"));
+            continue;
+        }
+        let normalized = lower.replace('_', "-");
+        if let Some(rest) = normalized.strip_prefix("pytest-")
+            && !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            out.push(format!("pytest-{rest}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 impl std::fmt::Debug for FixtureIndex {
@@ -167,6 +290,41 @@ impl FixtureIndex {
         Some(out)
     }
 
+    /// The plugins the project at `root` declares that Proctor knows no fixtures of.
+    pub fn project_plugins(&self, root: &Path) -> Arc<ProjectPlugins> {
+        let Some(source) = &self.source else {
+            return Arc::default();
+        };
+        if let Some(found) = self.projects.read().ok().and_then(|p| p.get(root).cloned()) {
+            return found;
+        }
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut unknown = Vec::new();
+        for name in PROJECT_FILES {
+            let path = root.join(name);
+            let Some(text) = source.read(&path) else {
+                continue;
+            };
+            name.hash(&mut hasher);
+            text.hash(&mut hasher);
+            unknown.extend(
+                declared_plugins(&text)
+                    .into_iter()
+                    .filter(|p| !KNOWN_PLUGINS.contains(&p.as_str())),
+            );
+        }
+        unknown.sort();
+        unknown.dedup();
+        let facts = Arc::new(ProjectPlugins {
+            unknown,
+            hash: hasher.finish(),
+        });
+        if let Ok(mut projects) = self.projects.write() {
+            projects.insert(root.to_path_buf(), facts.clone());
+        }
+        facts
+    }
+
     /// The known `conftest.py` files in folders below `directory`.
     pub fn conftests_below(&self, directory: &Path) -> Vec<Arc<ModuleFixtures>> {
         let paths: Vec<PathBuf> = self
@@ -192,6 +350,9 @@ impl FixtureIndex {
             return 0;
         }
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        self.project_plugins(&self.root_for(path, None))
+            .hash
+            .hash(&mut hasher);
         let mut directory = path.parent();
         while let Some(dir) = directory {
             let conftest = dir.join("conftest.py");
@@ -229,10 +390,24 @@ impl FixtureIndex {
             if let Ok(mut known) = self.known.write() {
                 known.insert(path.to_path_buf());
             }
-        } else if is_project_marker(path)
+        } else {
+            self.project_file_changed(path);
+        }
+    }
+
+    fn project_file_changed(&self, path: &Path) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if is_project_marker(path)
             && let Ok(mut markers) = self.markers.write()
         {
             markers.clear();
+        }
+        if (is_project_marker(path)
+            || name.ends_with(".txt")
+            || matches!(name, "tox.ini" | "pytest.ini"))
+            && let Ok(mut projects) = self.projects.write()
+        {
+            projects.clear();
         }
     }
 
@@ -247,10 +422,8 @@ impl FixtureIndex {
             if let Ok(mut known) = self.known.write() {
                 known.remove(path);
             }
-        } else if is_project_marker(path)
-            && let Ok(mut markers) = self.markers.write()
-        {
-            markers.clear();
+        } else {
+            self.project_file_changed(path);
         }
     }
 }
@@ -295,6 +468,8 @@ pub struct FixtureScope<'a> {
     /// Applicable `conftest.py` files, nearest first; `None` when unknown.
     pub chain: Option<Vec<Arc<ModuleFixtures>>>,
     pub known: &'a [String],
+    /// Plugins the project declares whose fixtures Proctor does not know.
+    pub unknown_plugins: bool,
 }
 
 /// Where the search starts: requesting fixture `name` from inside the fixture `name` itself
@@ -377,7 +552,7 @@ impl<'a> FixtureScope<'a> {
         let Some(chain) = &self.chain else {
             return false;
         };
-        if self.module.open || self.module.generates_tests {
+        if self.unknown_plugins || self.module.open || self.module.generates_tests {
             return false;
         }
         if chain.iter().any(|c| c.open || c.generates_tests) {
@@ -630,6 +805,7 @@ pub fn definition_at(
             .as_deref()
             .and_then(|p| index.chain(p, settings.root.as_deref())),
         known: &settings.known_fixtures,
+        unknown_plugins: false,
     };
     if facts.parametrized.contains(&name) || scope.parametrized(unit.class).contains(&name.as_str())
     {
@@ -651,7 +827,15 @@ pub fn scope_for<'a>(
     ctx: &crate::rule::FileContext<'a, '_>,
     module: &'a ModuleFixtures,
 ) -> FixtureScope<'a> {
+    let index = ctx.workspace.fixtures();
+    let unknown_plugins = ctx.file.path.as_deref().is_some_and(|path| {
+        !index
+            .project_plugins(&index.root_for(path, None))
+            .unknown
+            .is_empty()
+    });
     FixtureScope {
+        unknown_plugins,
         module,
         chain: ctx.file.path.as_deref().and_then(|p| {
             ctx.workspace
@@ -699,4 +883,36 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugins_declared_in_configuration() {
+        let pyproject = r#"
+[project.optional-dependencies]
+test = ["pytest>=8", "pytest-cov>=4", "pytest_httpbin==2.1.0", "pytest-django[extra]~=4.5"]
+
+[tool.pytest.ini_options]
+addopts = ["-rfEX", "-p", "pytester", "-p", "no:cacheprovider", "-pmyplugin"]
+"#;
+        assert_eq!(
+            declared_plugins(pyproject),
+            vec![
+                "myplugin",
+                "pytest-cov",
+                "pytest-django",
+                "pytest-httpbin",
+                "pytester"
+            ]
+        );
+        assert_eq!(
+            declared_plugins("pytest==9.2.0\npytest-lsp==1.0.1\nruff==0.17.6\n"),
+            vec!["pytest-lsp"]
+        );
+        // File names are not distributions.
+        assert!(declared_plugins("commands = python pytest_mock_integration.py").is_empty());
+    }
 }

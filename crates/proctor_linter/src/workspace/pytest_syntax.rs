@@ -993,8 +993,27 @@ pub const BUILTIN_FIXTURES: &[BuiltinFixture] = &[
     },
 ];
 
+/// Fixtures of pytest's own plugins that must be enabled (`-p pytester`), private ones included.
+const PYTESTER_PRIVATE: &[BuiltinFixture] = &[
+    BuiltinFixture {
+        name: "_sys_snapshot",
+        scope: "function",
+        summary: "Restores `sys.modules` and `sys.path` after the test (pytester).",
+        inert: false,
+    },
+    BuiltinFixture {
+        name: "_config_for_test",
+        scope: "function",
+        summary: "A fresh `pytest.Config`, cleaned up after the test (pytester).",
+        inert: true,
+    },
+];
+
 pub fn builtin_fixture(name: &str) -> Option<&'static BuiltinFixture> {
-    BUILTIN_FIXTURES.iter().find(|b| b.name == name)
+    BUILTIN_FIXTURES
+        .iter()
+        .chain(PYTESTER_PRIVATE)
+        .find(|b| b.name == name)
 }
 
 /// Plugin fixtures that do nothing until used.
