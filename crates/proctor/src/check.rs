@@ -181,6 +181,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
             OutputFormat::Json => output::json::write(&mut stdout, &results)?,
             OutputFormat::Sarif => output::sarif::write(&mut stdout, &results)?,
             OutputFormat::Github => output::github(&mut stdout, &results)?,
+            OutputFormat::Review => output::review::write(&mut stdout, &results)?,
         }
     }
     stdout.flush()?;

@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Check test files and report findings.
     Check(CheckArgs),
+    /// Write a review of test files, in the shape a human reviewer writes.
+    Review(CheckArgs),
     /// Print the documentation of a rule, or of all rules.
     Rule(RuleArgs),
 }
@@ -85,6 +87,8 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// A written review per file (as `proctor review`).
+    Review,
 }
 
 #[derive(Args, Debug)]
@@ -101,6 +105,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Review(mut args) => {
+            args.output_format = OutputFormat::Review;
+            check::run(&args)
+        }
         Command::Rule(args) => rule(&args),
     };
     match result {

@@ -8,6 +8,33 @@ fn docs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules")
 }
 
+fn readme() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")
+}
+
+/// The README's rule table sits between these markers.
+const START: &str = "<!-- rules:start -->\n";
+const END: &str = "<!-- rules:end -->";
+
+#[test]
+fn readme_rule_table_is_fresh() {
+    let text = std::fs::read_to_string(readme()).expect("README.md");
+    let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
+        panic!("README.md lacks the rule table markers");
+    };
+    let table = proctor_linter::docs::rule_table(false);
+    let current = &text[start + START.len()..end];
+    if current != table && std::env::var_os("PROCTOR_UPDATE_DOCS").is_some() {
+        let updated = format!("{}{}{}", &text[..start + START.len()], table, &text[end..]);
+        std::fs::write(readme(), updated).expect("write README.md");
+        return;
+    }
+    assert_eq!(
+        current, table,
+        "the README's rule table is stale; run PROCTOR_UPDATE_DOCS=1 cargo test -p proctor_linter --test docs"
+    );
+}
+
 #[test]
 fn generated_rule_docs_are_fresh() {
     let dir = docs_dir();

@@ -1,6 +1,7 @@
 //! Printing findings in each output format.
 
 pub mod json;
+pub mod review;
 pub mod sarif;
 pub mod text;
 
