@@ -47,7 +47,7 @@ pub struct FixtureIndex {
     /// Every `conftest.py` known to exist (found by discovery or reported by the editor).
     known: RwLock<BTreeSet<PathBuf>>,
     /// Project root → the plugins its configuration declares.
-    projects: RwLock<HashMap<PathBuf, Arc<ProjectPlugins>>>,
+    projects: RwLock<HashMap<PathBuf, Arc<OnceLock<Arc<ProjectPlugins>>>>>,
 }
 
 /// The pytest plugins a project declares (as dependencies or with `-p`) whose fixtures
@@ -295,34 +295,38 @@ impl FixtureIndex {
         let Some(source) = &self.source else {
             return Arc::default();
         };
-        if let Some(found) = self.projects.read().ok().and_then(|p| p.get(root).cloned()) {
-            return found;
-        }
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut unknown = Vec::new();
-        for name in PROJECT_FILES {
-            let path = root.join(name);
-            let Some(text) = source.read(&path) else {
-                continue;
-            };
-            name.hash(&mut hasher);
-            text.hash(&mut hasher);
-            unknown.extend(
-                declared_plugins(&text)
-                    .into_iter()
-                    .filter(|p| !KNOWN_PLUGINS.contains(&p.as_str())),
-            );
-        }
-        unknown.sort();
-        unknown.dedup();
-        let facts = Arc::new(ProjectPlugins {
-            unknown,
-            hash: hasher.finish(),
-        });
-        if let Ok(mut projects) = self.projects.write() {
-            projects.insert(root.to_path_buf(), facts.clone());
-        }
-        facts
+        let existing = self.projects.read().ok().and_then(|p| p.get(root).cloned());
+        let cell = match existing {
+            Some(cell) => cell,
+            None => match self.projects.write() {
+                Ok(mut projects) => projects.entry(root.to_path_buf()).or_default().clone(),
+                Err(_) => return Arc::default(),
+            },
+        };
+        cell.get_or_init(|| {
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            let mut unknown = Vec::new();
+            for name in PROJECT_FILES {
+                let path = root.join(name);
+                let Some(text) = source.read(&path) else {
+                    continue;
+                };
+                name.hash(&mut hasher);
+                text.hash(&mut hasher);
+                unknown.extend(
+                    declared_plugins(&text)
+                        .into_iter()
+                        .filter(|p| !KNOWN_PLUGINS.contains(&p.as_str())),
+                );
+            }
+            unknown.sort();
+            unknown.dedup();
+            Arc::new(ProjectPlugins {
+                unknown,
+                hash: hasher.finish(),
+            })
+        })
+        .clone()
     }
 
     /// The known `conftest.py` files in folders below `directory`.
