@@ -186,6 +186,27 @@ pub struct Secret {
     pub shown: &'static str,
 }
 
+/// A quick test: does `text` contain the prefix of any credential [`find_secret`] knows?
+pub fn may_hold_secret(text: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "-----BEGIN ",
+        "AKIA",
+        "ASIA",
+        "ABIA",
+        "ACCA",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "glpat-",
+        "xox",
+        "eyJ",
+    ];
+    MARKERS.iter().any(|m| text.contains(m))
+}
+
 /// The first real-looking credential in `text`.
 pub fn find_secret(text: &str) -> Option<Secret> {
     const MARKERS: &[&str] = &[

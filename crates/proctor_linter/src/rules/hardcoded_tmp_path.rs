@@ -128,13 +128,14 @@ const PATH_METHODS: &[&str] = &[
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     let source = ctx.source();
-    let patched = patched_names(ctx);
+    let mut patched: Option<Vec<String>> = None;
     for string in ctx.function.nodes(Kind::String) {
         if !is_tmp_path(source, *string) {
             continue;
         }
+        let patched = patched.get_or_insert_with(|| patched_names(ctx));
         let outer = widen(ctx, *string);
-        let used_by = file_call(ctx, outer, &patched).or_else(|| {
+        let used_by = file_call(ctx, outer, patched).or_else(|| {
             // `path = "/tmp/x"` then `open(path)`.
             let assignment = outer.parent().filter(|p| {
                 kind(*p) == Kind::Assignment && field(*p, Field::Right) == Some(outer)
@@ -146,7 +147,7 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter(|i| i.start_byte() > assignment.end_byte())
                 .filter(|i| source.get(i.byte_range()) == Some(name))
-                .find_map(|i| file_call(ctx, widen(ctx, *i), &patched))
+                .find_map(|i| file_call(ctx, widen(ctx, *i), patched))
         });
         let Some(call) = used_by else {
             continue;
@@ -167,6 +168,12 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
 
 /// A string whose (first) text starts with `/tmp/` or `/var/tmp/` (or is that directory).
 fn is_tmp_path(source: &str, string: Node) -> bool {
+    if !source
+        .get(string.byte_range())
+        .is_some_and(|t| t.contains("/tmp"))
+    {
+        return false;
+    }
     let Some(content) = crate::syntax::named_children(string)
         .find(|c| !matches!(kind(*c), Kind::StringStart))
         .filter(|c| kind(*c) == Kind::StringContent)

@@ -125,6 +125,9 @@ fn report(source: &str, node: Node, out: &mut Vec<Diagnostic>) {
     let Some(raw) = source.get(node.byte_range()) else {
         return;
     };
+    if !crate::security::may_hold_secret(raw) {
+        return;
+    }
     let text = crate::workspace::pytest_syntax::string_value(source, node)
         .unwrap_or_else(|| raw.to_string());
     let Some(secret) = find_secret(&text) else {

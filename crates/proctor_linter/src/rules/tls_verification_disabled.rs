@@ -65,7 +65,7 @@ const HTTP_FUNCTIONS: &[&str] = &[
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     let source = ctx.source();
-    let sessions = session_names(ctx);
+    let mut sessions: Option<Vec<String>> = None;
     for call in ctx.function.nodes(Kind::Call) {
         let name = crate::security::callee_name(source, *call);
         let has_verify = crate::model::keyword_argument(source, *call, "verify").is_some();
@@ -83,7 +83,8 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
         if kind(value) != Kind::False || in_expectation(ctx, *call) {
             continue;
         }
-        if is_http_call(ctx, *call, callee.as_deref(), &sessions) {
+        let sessions = sessions.get_or_insert_with(|| session_names(ctx));
+        if is_http_call(ctx, *call, callee.as_deref(), sessions) {
             report(ctx, out, value.parent().unwrap_or(value), "`verify=False`");
         }
     }
@@ -100,7 +101,10 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
             && kind(right) == Kind::False
             && field(left, Field::Attribute).and_then(|a| source.get(a.byte_range()))
                 == Some("verify")
-            && field(left, Field::Object).is_some_and(|o| is_session_object(ctx, o, &sessions))
+            && field(left, Field::Object).is_some_and(|o| {
+                let sessions = sessions.get_or_insert_with(|| session_names(ctx));
+                is_session_object(ctx, o, sessions)
+            })
         {
             report(ctx, out, *assignment, "`verify = False` on a session");
         }
