@@ -114,18 +114,18 @@ fn check_module(ctx: &ModuleContext, out: &mut Vec<Diagnostic>) {
 }
 
 fn report(source: &str, node: Node, out: &mut Vec<Diagnostic>) {
+    let Some(raw) = source.get(node.byte_range()) else {
+        return;
+    };
+    if !crate::security::may_hold_secret(raw) {
+        return;
+    }
     // A string inside a concatenation is checked as part of the whole.
     if kind(node) == Kind::String
         && node
             .parent()
             .is_some_and(|p| kind(p) == Kind::ConcatenatedString)
     {
-        return;
-    }
-    let Some(raw) = source.get(node.byte_range()) else {
-        return;
-    };
-    if !crate::security::may_hold_secret(raw) {
         return;
     }
     let text = crate::workspace::pytest_syntax::string_value(source, node)

@@ -428,29 +428,38 @@ pub fn function_facts(ctx: &FunctionContext) -> Option<Box<PytestFacts>> {
 fn used_identifiers<'t>(ctx: &FunctionContext<'_, 't>) -> Vec<&'t str> {
     let source = ctx.source();
     let body = ctx.function.body.map(TextRange::of);
-    let mut out = Vec::new();
-    let own = ctx
-        .function
-        .nodes(Kind::Identifier)
-        .iter()
-        .filter(|n| body.is_some_and(|b| b.contains_range(TextRange::of(**n))));
-    let nested = ctx
-        .descendants()
-        .into_iter()
-        .flat_map(|f| f.nodes(Kind::Identifier).iter());
-    for identifier in own.chain(nested) {
-        if let Some(parent) = identifier.parent() {
-            let is_label = match kind(parent) {
-                Kind::KeywordArgument => field(parent, Field::Name) == Some(*identifier),
-                Kind::Attribute => field(parent, Field::Attribute) == Some(*identifier),
-                _ => false,
-            };
-            if is_label {
-                continue;
+    let functions: Vec<&crate::unit::Function<'t>> = std::iter::once(ctx.function)
+        .chain(ctx.descendants())
+        .collect();
+    // Names that label rather than read (found from their parents, since `Node::parent` walks
+    // down from the root and would make this quadratic on deep trees).
+    let mut labels: Vec<usize> = Vec::new();
+    for function in &functions {
+        for keyword in function.nodes(Kind::KeywordArgument) {
+            if let Some(name) = field(*keyword, Field::Name) {
+                labels.push(name.start_byte());
             }
         }
-        if let Some(text) = source.get(identifier.byte_range()) {
-            out.push(text);
+        for attribute in function.nodes(Kind::Attribute) {
+            if let Some(name) = field(*attribute, Field::Attribute) {
+                labels.push(name.start_byte());
+            }
+        }
+    }
+    labels.sort_unstable();
+    let mut out = Vec::new();
+    for (index, function) in functions.iter().enumerate() {
+        for identifier in function.nodes(Kind::Identifier) {
+            let range = TextRange::of(*identifier);
+            if index == 0 && !body.is_some_and(|b| b.contains_range(range)) {
+                continue;
+            }
+            if labels.binary_search(&range.start).is_ok() {
+                continue;
+            }
+            if let Some(text) = source.get(identifier.byte_range()) {
+                out.push(text);
+            }
         }
     }
     out
