@@ -185,4 +185,9 @@ fn reviewed_test_gets_the_findings_of_its_review() {
             ),
         "the docstring stub is derived from the test's name"
     );
+    assert_eq!(
+        lines_of(&items, "TQ603"),
+        Vec::<u64>::new(),
+        "TQ603: the reviewed test keeps its loops in helpers, not in its own body"
+    );
 }

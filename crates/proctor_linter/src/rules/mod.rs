@@ -22,6 +22,17 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    AssertionRoulette => assertion_roulette,
+    RedundantAssertion => redundant_assertion,
+    DuplicateAssertion => duplicate_assertion,
+    BroadExceptionAssertion => broad_exception_assertion,
+    MagicNumberAssertion => magic_number_assertion,
+    ExceptionHandlingInTest => exception_handling_in_test,
+    CompositeAssertion => composite_assertion,
+    ConditionalTestLogic => conditional_test_logic,
+    PrintInTest => print_in_test,
+    ConstructorInTestClass => constructor_in_test_class,
+    ObscureInlineSetup => obscure_inline_setup,
     UnusedFixtureArgument => unused_fixture_argument,
     UnknownFixture => unknown_fixture,
     InsecureTempFile => insecure_temp_file,
