@@ -46,7 +46,8 @@ None: splitting a shell command into an argument list needs a human.
 
 ### Known limits
 A command held in a module-level name, or a loop variable, is taken as written by the author
-and not reported. `shell=` given as a variable is not followed.
+and not reported. `shell=` given as a variable is not followed. Code outside functions (a
+script's `if __name__ == "__main__":` block) is not checked.
 "#,
     function_check: Some(check),
     module_check: None,

@@ -894,6 +894,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_index_is_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<FixtureIndex>();
+        shareable::<crate::workspace::Workspace>();
+    }
+
+    #[test]
     fn plugins_declared_in_configuration() {
         let pyproject = r#"
 [project.optional-dependencies]
