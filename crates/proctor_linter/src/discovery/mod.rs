@@ -5,6 +5,9 @@
 //! `[tool.proctor]` table, in the file's directory or above it. A resolver caches what it
 //! found per directory, so checking a tree reads each configuration file once.
 
+pub mod classes;
+pub mod fixtures;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -13,12 +16,15 @@ use crate::config::{ConfigError, settings_from_text};
 use crate::settings::Settings;
 use crate::workspace::Workspace;
 
-pub mod fixtures;
-
 /// Builds the workspace facts for a run over `roots` (the checked paths) and the test files
-/// found under them. Nothing is read here: `conftest.py` files are parsed on first use.
+/// found under them.
+///
+/// Nothing is read yet: the class index reads and parses a module the first time a check
+/// needs one of its classes, and lists a source root the first time a fingerprint or a
+/// subclass query needs it; `conftest.py` files are parsed the first time a file below them
+/// is checked (see [`crate::workspace`]).
 pub fn build_workspace(roots: &[PathBuf], files: &[PathBuf]) -> Workspace {
-    Workspace::empty().with_fixtures(fixtures::fixture_index(roots, files))
+    Workspace::new(classes::FsSource).with_fixtures(fixtures::fixture_index(roots, files))
 }
 
 /// Settings and the file they came from (`None` for built-in defaults).
