@@ -22,6 +22,18 @@ pub struct SelfWrite {
     pub annotated: bool,
 }
 
+/// What a function's body amounts to, ignoring comments and docstrings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyShape {
+    /// Real statements.
+    Statements,
+    /// Nothing but `pass`, `...` and string literals (a docstring).
+    Empty,
+    /// `raise NotImplementedError` (with `pass`, `...` or strings around it at most): a method
+    /// that subclasses are expected to override.
+    NotImplemented,
+}
+
 /// What file checks need to know about one function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionSummary {
@@ -37,7 +49,9 @@ pub struct FunctionSummary {
     pub is_async: bool,
     pub has_docstring: bool,
     /// It (or a function nested in it) asserts directly: an `assert`, a call matching the
-    /// assertion-helper patterns, `self.fail*`, `pytest.raises/warns/fail`.
+    /// assertion-helper patterns, `self.fail*`, `pytest.raises/warns/fail`,
+    /// `testtools.ExpectedException`, or a call that hands the check to its callee through a
+    /// keyword argument named like an assertion helper (`check_response_status=[400]`).
     pub asserts: bool,
     /// Methods called on `self`/`cls` (sorted, deduplicated), nested functions included.
     pub self_calls: Vec<String>,
@@ -47,6 +61,26 @@ pub struct FunctionSummary {
     pub self_reads: Vec<String>,
     /// Assignments to `self.<name>` in this function's own body.
     pub self_writes: Vec<SelfWrite>,
+    /// Methods called through `super()` (`super().test_x()`), nested functions included.
+    pub super_calls: Vec<String>,
+    /// Callees, as written, of calls that hand `self` to something other than a method of
+    /// `self` (`compare_obj(self, ...)`, `helpers.check(self)`): such a function can assert
+    /// through the test case. In a module-level helper, a first parameter named for the test
+    /// case counts as `self` (`def compare_obj(test, ...)`). Constructors (callees whose last name is capitalised) are left
+    /// out. Nested functions included.
+    pub self_passed_to: Vec<String>,
+    /// Plain names handed to a call as an argument (`stub_out('x', fake_get)`,
+    /// `side_effect=fake_get`): callbacks the callee may run. Nested functions included.
+    pub passed_names: Vec<String>,
+    /// The function's decorators as dotted names (`mock.patch.object` for
+    /// `@mock.patch.object(..)`), as written.
+    pub decorators: Vec<String>,
+    /// It (or a function nested in it) skips the test: `self.skipTest(..)`, `pytest.skip(..)`,
+    /// `pytest.xfail(..)`, `pytest.importorskip(..)`, raising `SkipTest`, or an unconditional
+    /// skip decorator (`@unittest.skip(..)`, `@pytest.mark.skip`).
+    pub skips: bool,
+    /// What the function's own body amounts to.
+    pub body: BodyShape,
 }
 
 impl FunctionSummary {
@@ -96,7 +130,14 @@ pub fn is_assertion_call(ctx: &FunctionContext, call: tree_sitter::Node) -> bool
     }
     matches!(
         ctx.callee(call).as_deref(),
-        Some("pytest.raises" | "pytest.warns" | "pytest.fail" | "pytest.deprecated_call")
+        Some(
+            "pytest.raises"
+                | "pytest.warns"
+                | "pytest.fail"
+                | "pytest.deprecated_call"
+                | "testtools.ExpectedException"
+                | "testtools.testcase.ExpectedException"
+        )
     )
 }
 
@@ -138,8 +179,36 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let mut self_calls = Vec::new();
     let mut bare_calls = Vec::new();
     let mut self_reads = Vec::new();
+    let mut super_calls = Vec::new();
+    let mut self_passed_to = Vec::new();
+    let mut passed_names = Vec::new();
+    let mut skips = false;
+    // The names the test case goes by: `self`, and in a module-level helper a first parameter
+    // named for it (`def compare_obj(test, result, expected)`).
+    let mut test_case_names = vec!["self"];
+    if function.kind == FunctionKind::Helper
+        && ctx.unit.root().class.is_none()
+        && function.parent.is_none()
+        && let Some(first) = function.parameter_list(source).first()
+        && first.star.is_empty()
+        && (first.name.contains("test") || matches!(first.name, "tc" | "case"))
+    {
+        test_case_names.push(first.name);
+    }
+    // A callable handed in as a parameter (a decorator's `f`) is followed where it is handed
+    // over, not where it is called.
+    let parameter_names: Vec<&str> = scope
+        .iter()
+        .flat_map(|f| f.parameter_list(source))
+        .map(|p| p.name)
+        .collect();
     for f in &scope {
-        asserts = asserts || asserts_directly(ctx, f);
+        asserts = asserts || asserts_directly(ctx, f) || delegates_check(ctx, f);
+        let nested = FunctionContext {
+            function: f,
+            ..*ctx
+        };
+        skips = skips || skips_directly(&nested, f);
         for call in f.nodes(Kind::Call) {
             let Some(callee) = field(*call, Field::Function) else {
                 continue;
@@ -150,12 +219,37 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                     if let (Some(object), Some(attribute)) = (
                         field(callee, Field::Object),
                         field(callee, Field::Attribute),
-                    ) && is_self(source, object)
-                    {
-                        self_calls.push(source[attribute.byte_range()].to_string());
+                    ) {
+                        if is_self(source, object) {
+                            self_calls.push(source[attribute.byte_range()].to_string());
+                        } else if is_super_call(source, object) {
+                            super_calls.push(source[attribute.byte_range()].to_string());
+                        }
                     }
                 }
                 _ => {}
+            }
+            for argument in crate::model::call_arguments(*call) {
+                let value = if kind(argument) == Kind::KeywordArgument {
+                    field(argument, Field::Value)
+                } else {
+                    Some(argument)
+                };
+                if let Some(value) = value.filter(|v| kind(*v) == Kind::Identifier) {
+                    passed_names.push(source[value.byte_range()].to_string());
+                }
+            }
+            if passes_self(source, *call, &test_case_names)
+                && let Some(name) = crate::model::dotted_name(source, callee)
+                && !parameter_names.contains(&name.as_str())
+                && !name.starts_with("self.")
+                && !name.starts_with("cls.")
+                && !name
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                self_passed_to.push(name);
             }
         }
         for attribute in f.nodes(Kind::Attribute) {
@@ -170,7 +264,14 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             }
         }
     }
-    for list in [&mut self_calls, &mut bare_calls, &mut self_reads] {
+    for list in [
+        &mut self_calls,
+        &mut bare_calls,
+        &mut self_reads,
+        &mut super_calls,
+        &mut self_passed_to,
+        &mut passed_names,
+    ] {
         list.sort_unstable();
         list.dedup();
     }
@@ -189,7 +290,185 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         bare_calls,
         self_reads,
         self_writes,
+        super_calls,
+        self_passed_to,
+        passed_names,
+        decorators: function
+            .decorators
+            .iter()
+            .filter_map(|decorator| {
+                let expression = decorator.named_child(0)?;
+                let target = if kind(expression) == Kind::Call {
+                    field(expression, Field::Function)?
+                } else {
+                    expression
+                };
+                crate::model::dotted_name(source, target)
+            })
+            .collect(),
+        skips,
+        body: body_shape(ctx, function),
     }
+}
+
+/// Whether a call in the function's own body asks its callee to check something: a keyword
+/// argument named like an assertion helper (`check_response_status=[400]`, `verify=True`)
+/// whose value is not `False` or `None`. Names starting with `expect` are left out: they are
+/// usually data (Nova's `expected_attrs=[...]` says which fields to load), not a check.
+fn delegates_check(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
+    let source = ctx.source();
+    function
+        .nodes(Kind::KeywordArgument)
+        .iter()
+        .any(|argument| {
+            let (Some(name), Some(value)) = (
+                field(*argument, Field::Name),
+                field(*argument, Field::Value),
+            ) else {
+                return false;
+            };
+            let in_call = argument
+                .parent()
+                .and_then(|list| list.parent())
+                .is_some_and(|call| kind(call) == Kind::Call);
+            in_call
+                && !matches!(kind(value), Kind::False | Kind::None)
+                && source.get(name.byte_range()).is_some_and(|name| {
+                    !name.starts_with("expect") && ctx.settings.is_assertion_helper(name)
+                })
+        })
+}
+
+/// `super()` or `super(Class, self)`.
+fn is_super_call(source: &str, node: tree_sitter::Node) -> bool {
+    kind(node) == Kind::Call
+        && field(node, Field::Function).is_some_and(|f| {
+            kind(f) == Kind::Identifier && source.get(f.byte_range()) == Some("super")
+        })
+}
+
+/// Whether a call hands the test case (`self`, or another of `names`) over as an argument.
+fn passes_self(source: &str, call: tree_sitter::Node, names: &[&str]) -> bool {
+    crate::model::call_arguments(call)
+        .into_iter()
+        .any(|argument| {
+            let value = if kind(argument) == Kind::KeywordArgument {
+                field(argument, Field::Value)
+            } else {
+                Some(argument)
+            };
+            value.is_some_and(|v| {
+                kind(v) == Kind::Identifier
+                    && source
+                        .get(v.byte_range())
+                        .is_some_and(|name| names.contains(&name))
+            })
+        })
+}
+
+/// Whether a decorator skips the test unconditionally: `@unittest.skip(..)`,
+/// `@testtools.skip(..)`, `@pytest.mark.skip(..)`, with or without a call.
+pub fn is_unconditional_skip(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
+    let Some(expression) = decorator.named_child(0) else {
+        return false;
+    };
+    let target = if kind(expression) == Kind::Call {
+        field(expression, Field::Function)
+    } else {
+        Some(expression)
+    };
+    matches!(
+        target.and_then(|t| ctx.resolve(t)).as_deref(),
+        Some(
+            "unittest.skip"
+                | "unittest.case.skip"
+                | "testtools.skip"
+                | "testtools.testcase.skip"
+                | "pytest.mark.skip"
+        )
+    )
+}
+
+/// Whether a function skips the test in its own body (not counting nested functions) or by an
+/// unconditional skip decorator.
+fn skips_directly(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
+    if function
+        .decorators
+        .iter()
+        .any(|d| is_unconditional_skip(ctx, *d))
+    {
+        return true;
+    }
+    let source = ctx.source();
+    let calls_skip = function.nodes(Kind::Call).iter().any(|call| {
+        let Some(callee) = field(*call, Field::Function) else {
+            return false;
+        };
+        if kind(callee) == Kind::Attribute
+            && field(callee, Field::Object).is_some_and(|o| is_self(source, o))
+            && field(callee, Field::Attribute).and_then(|a| source.get(a.byte_range()))
+                == Some("skipTest")
+        {
+            return true;
+        }
+        matches!(
+            ctx.callee(*call).as_deref(),
+            Some("pytest.skip" | "pytest.xfail" | "pytest.importorskip")
+        )
+    });
+    calls_skip
+        || function.nodes(Kind::RaiseStatement).iter().any(|raise| {
+            raise.named_child(0).is_some_and(|e| {
+                let raised = if kind(e) == Kind::Call {
+                    field(e, Field::Function)
+                } else {
+                    Some(e)
+                };
+                raised
+                    .and_then(|r| source.get(r.byte_range()))
+                    .is_some_and(|t| t.ends_with("SkipTest") || t.ends_with("skipException"))
+            })
+        })
+}
+
+/// What a function's own body amounts to.
+pub fn body_shape(ctx: &FunctionContext, function: &crate::unit::Function) -> BodyShape {
+    let source = ctx.source();
+    let mut shape = BodyShape::Empty;
+    let statements = function.body_statements();
+    if statements.is_empty() {
+        // No body at all (a broken definition while typing): nothing to say about it.
+        return BodyShape::Statements;
+    }
+    for statement in statements {
+        match kind(statement) {
+            Kind::PassStatement => {}
+            Kind::ExpressionStatement
+                if statement.named_child_count() == 1
+                    && statement.named_child(0).is_some_and(|e| {
+                        matches!(
+                            kind(e),
+                            Kind::String | Kind::ConcatenatedString | Kind::Ellipsis
+                        )
+                    }) => {}
+            Kind::RaiseStatement if shape == BodyShape::Empty => {
+                let raised = statement.named_child(0).and_then(|e| {
+                    if kind(e) == Kind::Call {
+                        field(e, Field::Function)
+                    } else {
+                        Some(e)
+                    }
+                });
+                if raised.and_then(|r| source.get(r.byte_range())) == Some("NotImplementedError") {
+                    shape = BodyShape::NotImplemented;
+                } else {
+                    return BodyShape::Statements;
+                }
+            }
+            _ => return BodyShape::Statements,
+        }
+    }
+    shape
 }
 
 /// `self.x` as the whole left side of `=` (a write, not a read). `self.x += 1` reads too.

@@ -22,4 +22,5 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    TestWithoutAssertion => test_without_assertion,
 }

@@ -1,0 +1,537 @@
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Base, ClassId, FileModel, is_framework_base};
+use crate::registry::RuleId;
+use crate::rule::{Category, FileContext, Rule, Severity};
+use crate::summary::{BodyShape, FunctionSummary};
+use crate::workspace::Workspace;
+
+pub const RULE: Rule = Rule {
+    id: RuleId::TestWithoutAssertion,
+    code: "TQ501",
+    name: "test-without-assertion",
+    category: Category::Assertions,
+    default_enabled: true,
+    severity: Severity::Warning,
+    fix: None,
+    summary: "a test with no assertion, directly or through the helpers it calls",
+    doc: r#"
+### What it flags
+A test that checks nothing: no `assert` statement, no `self.assert*` or `self.fail*` call, no
+`pytest.raises`/`pytest.warns`/`pytest.fail`, no `assertRaises` or
+`testtools.ExpectedException` context, no mock assertion (`m.assert_called_once_with(..)`), and
+no call to a helper that asserts.
+
+Helpers are followed transitively: `self._assert_pci_device_allocated(..)` counts when the body
+of `_assert_pci_device_allocated` asserts, whether it is defined in the test's class, in a base
+class or mixin defined in the same file, or (for a method a base class leaves to its
+subclasses) in a subclass in the same file. Module functions of the file are followed the same
+way when the test calls them, decorates itself with them, or hands them over as callbacks
+(`side_effect=fake_get`, `side_effect=self._fake_get`).
+
+Any call whose name matches one of the assertion-helper patterns counts as an assertion without
+being followed: by default `assert*`, `_assert*`, `check*`, `_check*`, `verify*`, `_verify*`,
+`expect*`, `_expect*` and `_wait_for*`; add your own with the `assertion-helpers` setting. So
+does a call that asks its callee to check, through a keyword argument named that way
+(`api_post(url, body, check_response_status=[400])`), unless its value is `False` or `None`;
+keywords starting with `expect` are data rather than checks (`expected_attrs=[...]`) and do
+not count.
+
+### Why it matters
+A test without an assertion passes as long as nothing raises. It runs the code, but it does not
+say what the code should do, so it keeps passing when the behaviour it was written for breaks.
+Readers cannot tell whether the missing check is deliberate.
+
+### Example
+```python
+def test_rebuild_server(self):
+    server = self._create_server()
+    self.api.post_server_action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+```
+
+### Use instead
+```python
+def test_rebuild_server(self):
+    server = self._create_server()
+    self.api.post_server_action(server["id"], {"rebuild": {"imageRef": IMAGE}})
+    server = self._wait_for_state_change(server, "ACTIVE")
+    self.assertEqual(IMAGE, server["image"]["id"])
+```
+
+When the point of the test is that a call does not raise, say so in the test's docstring and
+suppress the finding with `# noqa: TQ501` on the `def` line.
+
+### Fix
+None: only the author knows what the test should check.
+
+### Known limits
+- When the test calls a method of `self` that is not defined in the file and the test's class
+  has a base class defined in another file (a project `TestCase` such as Nova's
+  `test.TestCase`, or a mixin imported from a helpers module), the method might assert, so the
+  rule stays silent. Methods of the framework's own `TestCase` (`addCleanup`, `useFixture`,
+  `subTest`, `patch`…) are known not to assert.
+- For the same reason it stays silent when the test hands `self` to a function of another module
+  (`compare_obj(self, ...)`), calls a method of `self` it cannot find anywhere, or reaches a
+  helper whose body is only `pass` or `raise NotImplementedError` (a subclass elsewhere is
+  expected to fill it in).
+- Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
+  are not flagged, and neither are empty tests: TQ604 reports those.
+- Any call matching the patterns counts, even when it is a method of the code under test
+  (`self.compute.check_instance(..)`).
+"#,
+    function_check: None,
+    module_check: None,
+    file_check: Some(check),
+};
+
+fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    let index = FileIndex::new(ctx.file, ctx.functions, ctx.workspace);
+    for (position, summary) in ctx.functions.iter().enumerate() {
+        if !summary.is_test() || summary.parent.is_some() || summary.body != BodyShape::Statements
+        {
+            continue;
+        }
+        if index.verdict(position) == Verdict::NoAssertion {
+            out.push(Diagnostic::new(
+                RuleId::TestWithoutAssertion,
+                summary.name_range,
+                format!(
+                    "Test `{}` has no assertion: it passes whenever it does not raise",
+                    summary.name
+                ),
+            ));
+        }
+    }
+}
+
+/// What following a test's calls found out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Something on the way asserts (or skips the test).
+    Asserts,
+    /// Nothing asserts, but a call went somewhere that could not be read.
+    Unknown,
+    NoAssertion,
+}
+
+/// Where a name looked up on `self` leads.
+enum Lookup {
+    /// Definitions in this file (the summaries' indices).
+    Found(Vec<usize>),
+    /// Known not to assert: a framework method or an instance attribute.
+    Absent,
+    Asserts,
+    Unknown,
+}
+
+/// What the bases of a class defined outside the file say about a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// `Asserts` and `DoesNotAssert` need an index of the workspace's classes: until it exists, a
+// base outside the file is either a framework class or unknown.
+#[allow(dead_code)]
+enum Outside {
+    /// No base outside the file defines it (the bases are all framework classes).
+    NotDefined,
+    Asserts,
+    DoesNotAssert,
+    /// A base outside the file could define it, and nothing is known about that base.
+    Unknown,
+}
+
+/// Methods of the frameworks' `TestCase` classes that never assert. Their asserting methods
+/// (`assert*`, `fail*`, `expectThat`) match the assertion patterns.
+const FRAMEWORK_METHODS: &[&str] = &[
+    // unittest.TestCase
+    "addCleanup",
+    "addClassCleanup",
+    "addTypeEqualityFunc",
+    "asyncSetUp",
+    "asyncTearDown",
+    "countTestCases",
+    "debug",
+    "defaultTestResult",
+    "doCleanups",
+    "doClassCleanups",
+    "enterContext",
+    "enterClassContext",
+    "id",
+    "run",
+    "setUp",
+    "setUpClass",
+    "shortDescription",
+    "skipTest",
+    "subTest",
+    "tearDown",
+    "tearDownClass",
+    // testtools.TestCase
+    "addDetail",
+    "addDetailUniqueName",
+    "addOnException",
+    "getDetails",
+    "getUniqueInteger",
+    "getUniqueString",
+    "onException",
+    "patch",
+    "useFixture",
+    // fixtures.TestWithFixtures
+    "useFixtures",
+];
+
+/// Modules whose functions may receive a test case without asserting through it
+/// (`mock.patch.object(self, ..)`, `copy.copy(self)`).
+const LIBRARY_MODULES: &[&str] = &[
+    "unittest.mock",
+    "fixtures",
+    "functools",
+    "copy",
+    "weakref",
+    "inspect",
+    "types",
+    "threading",
+    "logging",
+    "contextlib",
+    "operator",
+    "collections",
+    "pickle",
+    "json",
+];
+
+/// Builtins that take an object without calling its methods.
+const INERT_BUILTINS: &[&str] = &[
+    "super",
+    "isinstance",
+    "issubclass",
+    "type",
+    "id",
+    "hash",
+    "hasattr",
+    "setattr",
+    "delattr",
+    "str",
+    "repr",
+    "print",
+    "vars",
+    "dir",
+    "len",
+];
+
+/// Lookups over the file's classes and functions.
+struct FileIndex<'a, 't> {
+    file: &'a FileModel<'t>,
+    functions: &'a [FunctionSummary],
+    workspace: &'a Workspace,
+    /// `(class, name)` → the last top-level definition with that name.
+    definitions: HashMap<(Option<ClassId>, &'a str), usize>,
+    /// Each class's in-file ancestors in method-resolution order (itself first).
+    ancestors: Vec<Vec<ClassId>>,
+}
+
+impl<'a, 't> FileIndex<'a, 't> {
+    fn new(file: &'a FileModel<'t>, functions: &'a [FunctionSummary], workspace: &'a Workspace) -> Self {
+        let mut definitions = HashMap::new();
+        for (position, summary) in functions.iter().enumerate() {
+            if summary.parent.is_none() {
+                definitions.insert((summary.class, summary.name.as_str()), position);
+            }
+        }
+        let ancestors = (0..file.classes.len())
+            .map(|id| in_file_ancestors(file, id))
+            .collect();
+        Self {
+            file,
+            functions,
+            workspace,
+            definitions,
+            ancestors,
+        }
+    }
+
+    fn ancestors(&self, class: ClassId) -> &[ClassId] {
+        self.ancestors.get(class).map_or(&[], Vec::as_slice)
+    }
+
+    /// Classes of the file that inherit from `class`, directly or not.
+    fn descendants(&self, class: ClassId) -> impl Iterator<Item = ClassId> + '_ {
+        (0..self.ancestors.len())
+            .filter(move |&other| other != class && self.ancestors(other).contains(&class))
+    }
+
+    /// Bases of `class` and of its in-file ancestors that are defined outside the file.
+    fn outside_bases(&self, class: ClassId) -> Vec<&'a Base> {
+        let file: &'a FileModel<'t> = self.file;
+        let mut out = Vec::new();
+        for &ancestor in self.ancestors(class) {
+            if let Some(c) = file.classes.get(ancestor) {
+                for base in &c.bases {
+                    if in_file_class(file, base).is_none() {
+                        out.push(base);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Follows everything the test at `test` calls until an assertion turns up.
+    fn verdict(&self, test: usize) -> Verdict {
+        let Some(summary) = self.functions.get(test) else {
+            return Verdict::Unknown;
+        };
+        let class = summary.class;
+        let mut unknown = false;
+        let mut visited: HashSet<usize> = HashSet::new();
+        let mut work = vec![test];
+        while let Some(position) = work.pop() {
+            if !visited.insert(position) {
+                continue;
+            }
+            let Some(function) = self.functions.get(position) else {
+                continue;
+            };
+            if function.asserts || function.skips {
+                return Verdict::Asserts;
+            }
+            if position != test && function.body != BodyShape::Statements {
+                // A placeholder a subclass elsewhere is expected to override.
+                unknown = true;
+                continue;
+            }
+            for name in &function.self_calls {
+                match self.lookup_on_self(class, name) {
+                    Lookup::Found(found) => work.extend(found),
+                    Lookup::Absent => {}
+                    Lookup::Asserts => return Verdict::Asserts,
+                    Lookup::Unknown => unknown = true,
+                }
+            }
+            for name in &function.self_reads {
+                if function.self_calls.binary_search(name).is_ok() {
+                    continue;
+                }
+                // A method handed over as a callback (`side_effect=self._fake`).
+                if name.starts_with("assert") || name.starts_with("fail") {
+                    return Verdict::Asserts;
+                }
+                if let Some(class) = class {
+                    work.extend(self.in_file_definitions(class, name));
+                }
+            }
+            for name in &function.super_calls {
+                match self.lookup_on_super(function.class, name) {
+                    Lookup::Found(found) => work.extend(found),
+                    Lookup::Absent => {}
+                    Lookup::Asserts => return Verdict::Asserts,
+                    Lookup::Unknown => unknown = true,
+                }
+            }
+            // Plain calls, callbacks, and decorators of this file (a decorator can wrap the
+            // test in a check).
+            for name in function
+                .bare_calls
+                .iter()
+                .chain(&function.passed_names)
+                .chain(&function.decorators)
+            {
+                if let Some(&found) = self.definitions.get(&(None, name.as_str())) {
+                    work.push(found);
+                }
+            }
+            for callee in &function.self_passed_to {
+                match self.lookup_receiver_of_self(callee) {
+                    Lookup::Found(found) => work.extend(found),
+                    Lookup::Absent => {}
+                    Lookup::Asserts => return Verdict::Asserts,
+                    Lookup::Unknown => unknown = true,
+                }
+            }
+        }
+        if unknown {
+            Verdict::Unknown
+        } else {
+            Verdict::NoAssertion
+        }
+    }
+
+    /// Definitions of `name` that a call on an instance of `class` can reach: the first one in
+    /// the method-resolution order, and overrides in subclasses of the file.
+    fn in_file_definitions(&self, class: ClassId, name: &str) -> Vec<usize> {
+        let mut found = Vec::new();
+        if let Some(&position) = self
+            .ancestors(class)
+            .iter()
+            .find_map(|&c| self.definitions.get(&(Some(c), name)))
+        {
+            found.push(position);
+        }
+        for descendant in self.descendants(class) {
+            if let Some(&position) = self.definitions.get(&(Some(descendant), name)) {
+                found.push(position);
+            }
+        }
+        found
+    }
+
+    /// `self.<name>(..)` in a method of `class`.
+    fn lookup_on_self(&self, class: Option<ClassId>, name: &str) -> Lookup {
+        let Some(class) = class else {
+            // `self` outside a class: some object handed in; nothing to follow.
+            return Lookup::Absent;
+        };
+        let found = self.in_file_definitions(class, name);
+        if !found.is_empty() {
+            return Lookup::Found(found);
+        }
+        if FRAMEWORK_METHODS.contains(&name) || self.is_instance_attribute(class, name) {
+            return Lookup::Absent;
+        }
+        match method_outside_file(self.workspace, self.file, &self.outside_bases(class), name) {
+            Outside::Asserts => Lookup::Asserts,
+            Outside::DoesNotAssert => Lookup::Absent,
+            // Defined nowhere we can see: a subclass elsewhere (or a mixin's host class)
+            // provides it.
+            Outside::NotDefined | Outside::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// `super().<name>(..)` in a method of `class`.
+    fn lookup_on_super(&self, class: Option<ClassId>, name: &str) -> Lookup {
+        let Some(class) = class else {
+            return Lookup::Unknown;
+        };
+        let found: Vec<usize> = self
+            .ancestors(class)
+            .iter()
+            .skip(1)
+            .find_map(|&c| self.definitions.get(&(Some(c), name)).copied())
+            .into_iter()
+            .collect();
+        if !found.is_empty() {
+            return Lookup::Found(found);
+        }
+        if FRAMEWORK_METHODS.contains(&name) {
+            return Lookup::Absent;
+        }
+        match method_outside_file(self.workspace, self.file, &self.outside_bases(class), name) {
+            Outside::Asserts => Lookup::Asserts,
+            Outside::DoesNotAssert | Outside::NotDefined => Lookup::Absent,
+            Outside::Unknown => Lookup::Unknown,
+        }
+    }
+
+    /// A call that hands `self` to `callee` (a dotted name as written).
+    fn lookup_receiver_of_self(&self, callee: &str) -> Lookup {
+        let mut parts = callee.split('.');
+        let first = parts.next().unwrap_or(callee);
+        let rest: Vec<&str> = parts.collect();
+        match rest.as_slice() {
+            [] => {
+                if self.definitions.contains_key(&(None, first)) {
+                    // A module function of this file: followed as a plain call.
+                    return Lookup::Absent;
+                }
+                if INERT_BUILTINS.contains(&first) && self.file.imports.get(first).is_none() {
+                    return Lookup::Absent;
+                }
+            }
+            // `Base.method(self, ..)` with `Base` a class of this file.
+            [method] => {
+                if let Some(class) = self
+                    .file
+                    .classes
+                    .iter()
+                    .rev()
+                    .find(|c| c.parent.is_none() && c.name == first)
+                {
+                    let found = self.in_file_definitions(class.id, method);
+                    return if found.is_empty() {
+                        Lookup::Unknown
+                    } else {
+                        Lookup::Found(found)
+                    };
+                }
+            }
+            _ => {}
+        }
+        if let Some(path) = self.file.imports.get(first)
+            && LIBRARY_MODULES
+                .iter()
+                .any(|m| path == *m || path.strip_prefix(m).is_some_and(|r| r.starts_with('.')))
+        {
+            return Lookup::Absent;
+        }
+        Lookup::Unknown
+    }
+
+    /// Whether `name` is assigned as `self.<name>` in a method of the class, its in-file
+    /// ancestors or subclasses, or set in one of their class bodies.
+    fn is_instance_attribute(&self, class: ClassId, name: &str) -> bool {
+        let related: Vec<ClassId> = self
+            .ancestors(class)
+            .iter()
+            .copied()
+            .chain(self.descendants(class))
+            .collect();
+        let in_class_body = related.iter().any(|&c| {
+            self.file.classes.get(c).is_some_and(|c| {
+                c.class_attributes.iter().any(|a| a == name)
+                    || c.annotations.iter().any(|a| a.name == name)
+            })
+        });
+        in_class_body
+            || self.functions.iter().any(|f| {
+                f.class.is_some_and(|c| related.contains(&c))
+                    && f.self_writes.iter().any(|w| w.name == name)
+            })
+    }
+}
+
+/// What the bases of a class that are defined outside this file contribute for a method.
+///
+/// This is the one place that looks beyond the file. The [`Workspace`] does not index other
+/// files' classes yet, so a base that is not a framework `TestCase` (or `object`) is unknown.
+fn method_outside_file(
+    workspace: &Workspace,
+    file: &FileModel,
+    outside_bases: &[&Base],
+    name: &str,
+) -> Outside {
+    let _ = (workspace, file, name);
+    if outside_bases.iter().all(|base| is_framework_base(base)) {
+        Outside::NotDefined
+    } else {
+        Outside::Unknown
+    }
+}
+
+/// The class of this file a base names, if any (the last top-level class of that name).
+fn in_file_class(file: &FileModel, base: &Base) -> Option<ClassId> {
+    file.classes
+        .iter()
+        .rev()
+        .find(|c| c.parent.is_none() && c.name == base.text)
+        .map(|c| c.id)
+}
+
+/// A class's in-file ancestors, itself first, depth-first left to right (close enough to
+/// Python's method-resolution order for finding the first definition of a name).
+fn in_file_ancestors(file: &FileModel, class: ClassId) -> Vec<ClassId> {
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack = vec![class];
+    while let Some(current) = stack.pop() {
+        if !seen.insert(current) {
+            continue;
+        }
+        order.push(current);
+        if let Some(c) = file.classes.get(current) {
+            let bases: Vec<ClassId> = c
+                .bases
+                .iter()
+                .filter_map(|b| in_file_class(file, b))
+                .collect();
+            stack.extend(bases.into_iter().rev());
+        }
+    }
+    order
+}
