@@ -225,4 +225,5 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ501 => "TQ501",
+    TQ604 => "TQ604",
 }

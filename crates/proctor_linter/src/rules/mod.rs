@@ -23,4 +23,5 @@ macro_rules! registry {
 registry! {
     MissingTestDocstring => missing_test_docstring,
     TestWithoutAssertion => test_without_assertion,
+    EmptyTest => empty_test,
 }

@@ -1,0 +1,117 @@
+use crate::diagnostic::Diagnostic;
+use crate::model::{ClassId, FileModel};
+use crate::registry::RuleId;
+use crate::rule::{Category, FunctionContext, Rule, Severity};
+use crate::summary::{BodyShape, body_shape, is_unconditional_skip};
+use crate::text::TextRange;
+
+pub const RULE: Rule = Rule {
+    id: RuleId::EmptyTest,
+    code: "TQ604",
+    name: "empty-test",
+    category: Category::Structure,
+    default_enabled: true,
+    severity: Severity::Warning,
+    fix: None,
+    summary: "a test whose body is only `pass`, `...` and/or a docstring",
+    doc: r#"
+### What it flags
+A test whose body is nothing but `pass`, `...` and/or a docstring (comments do not count).
+
+### Why it matters
+An empty test always passes. In the report it looks exactly like a test that checks something,
+so a placeholder written "for later", or a test emptied to switch it off, silently inflates the
+suite. When an empty test overrides an inherited test to disable it, the run says the inherited
+behaviour was tested and passed, when it was not run at all.
+
+### Example
+```python
+class ServersTestV253(ServersTestV21):
+    def test_servers_with_no_servers(self):
+        # the separate 'servers' API has been removed, so skip this test
+        pass
+```
+
+### Use instead
+```python
+class ServersTestV253(ServersTestV21):
+    def test_servers_with_no_servers(self):
+        self.skipTest("the separate 'servers' API was removed in 2.53")
+```
+
+Or write the test, or delete it.
+
+A test skipped unconditionally (`@unittest.skip(..)`, `@pytest.mark.skip(..)`) is not flagged:
+the run reports it as skipped.
+
+### Fix
+None: only the author knows whether the test should be written, skipped or deleted.
+"#,
+    function_check: Some(check),
+    module_check: None,
+    file_check: None,
+};
+
+fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
+    let function = ctx.function;
+    if !function.is_test() || body_shape(ctx, function) != BodyShape::Empty {
+        return;
+    }
+    // A skipped placeholder reports as skipped, not as passed.
+    if function
+        .decorators
+        .iter()
+        .any(|d| is_unconditional_skip(ctx, *d))
+    {
+        return;
+    }
+    let message = match overridden_class(ctx.file, function.class, function.name) {
+        Some(base) => format!(
+            "Test `{name}` is empty: it switches off `{base}.{name}` but still reports a pass; \
+             call `self.skipTest(...)` with the reason instead",
+            name = function.name,
+        ),
+        None => format!(
+            "Test `{}` is empty: it passes without testing anything",
+            function.name
+        ),
+    };
+    out.push(Diagnostic::new(
+        RuleId::EmptyTest,
+        TextRange::of(function.name_node),
+        message,
+    ));
+}
+
+/// The name of the nearest base class of this file that defines a method `name` (the test the
+/// empty one overrides).
+fn overridden_class<'f>(file: &'f FileModel, class: Option<ClassId>, name: &str) -> Option<&'f str> {
+    let start = file.class(class)?;
+    let mut seen = vec![start.id];
+    let mut queue: std::collections::VecDeque<ClassId> = std::collections::VecDeque::new();
+    queue.push_back(start.id);
+    while let Some(current) = queue.pop_front() {
+        let Some(current) = file.classes.get(current) else {
+            continue;
+        };
+        for base in &current.bases {
+            let Some(parent) = file
+                .classes
+                .iter()
+                .rev()
+                .find(|c| c.parent.is_none() && c.name == base.text)
+            else {
+                continue;
+            };
+            if seen.contains(&parent.id) {
+                continue;
+            }
+            if parent.method_names.iter().any(|m| m == name) {
+                return Some(parent.name.as_str());
+            }
+            seen.push(parent.id);
+            queue.push_back(parent.id);
+        }
+    }
+    None
+}
