@@ -24,4 +24,5 @@ registry! {
     MissingTestDocstring => missing_test_docstring,
     TestWithoutAssertion => test_without_assertion,
     EmptyTest => empty_test,
+    SkipWithoutReason => skip_without_reason,
 }
