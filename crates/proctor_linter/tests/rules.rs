@@ -225,6 +225,7 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ501 => "TQ501",
+    TQ503 => "TQ503",
     TQ604 => "TQ604",
     TQ605 => "TQ605",
 }

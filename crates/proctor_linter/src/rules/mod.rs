@@ -23,6 +23,7 @@ macro_rules! registry {
 registry! {
     MissingTestDocstring => missing_test_docstring,
     TestWithoutAssertion => test_without_assertion,
+    SuboptimalAssert => suboptimal_assert,
     EmptyTest => empty_test,
     SkipWithoutReason => skip_without_reason,
 }
