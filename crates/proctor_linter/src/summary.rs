@@ -72,6 +72,8 @@ pub struct FunctionSummary {
     /// Plain names handed to a call as an argument (`stub_out('x', fake_get)`,
     /// `side_effect=fake_get`): callbacks the callee may run. Nested functions included.
     pub passed_names: Vec<String>,
+    /// Parameters without a default value, `self` included (`*args`/`**kwargs` left out).
+    pub required_parameters: usize,
     /// The function's decorators as dotted names (`mock.patch.object` for
     /// `@mock.patch.object(..)`), as written.
     pub decorators: Vec<String>,
@@ -293,6 +295,11 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         super_calls,
         self_passed_to,
         passed_names,
+        required_parameters: function
+            .parameter_list(source)
+            .iter()
+            .filter(|p| !p.has_default && p.star.is_empty())
+            .count(),
         decorators: function
             .decorators
             .iter()

@@ -26,4 +26,5 @@ registry! {
     SuboptimalAssert => suboptimal_assert,
     EmptyTest => empty_test,
     SkipWithoutReason => skip_without_reason,
+    UndiscoverableTest => undiscoverable_test,
 }
