@@ -27,4 +27,5 @@ registry! {
     EmptyTest => empty_test,
     SkipWithoutReason => skip_without_reason,
     UndiscoverableTest => undiscoverable_test,
+    DuplicateTestName => duplicate_test_name,
 }
