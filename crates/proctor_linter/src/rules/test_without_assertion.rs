@@ -75,6 +75,7 @@ None: only the author knows what the test should check.
   (`compare_obj(self, ...)`), calls a method of `self` it cannot find anywhere, or reaches a
   helper whose body is only `pass` or `raise NotImplementedError` (a subclass elsewhere is
   expected to fill it in).
+- Assertions in the class's `tearDown` (or `asyncTearDown`) count for every test of the class.
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
   are not flagged, and neither are empty tests: TQ604 reports those.
 - Any call matching the patterns counts, even when it is a method of the code under test
@@ -278,10 +279,31 @@ impl<'a, 't> FileIndex<'a, 't> {
         let Some(summary) = self.functions.get(test) else {
             return Verdict::Unknown;
         };
-        let class = summary.class;
+        let verdict = self.follow(test, summary.class);
+        if verdict != Verdict::NoAssertion {
+            return verdict;
+        }
+        // Checks that `tearDown` makes after every test count for each of them.
+        let Some(class) = summary.class else {
+            return verdict;
+        };
+        let tear_downs = ["tearDown", "asyncTearDown"]
+            .into_iter()
+            .flat_map(|name| self.in_file_definitions(class, name));
+        for tear_down in tear_downs {
+            if self.follow(tear_down, Some(class)) == Verdict::Asserts {
+                return Verdict::Asserts;
+            }
+        }
+        verdict
+    }
+
+    /// Follows everything the function at `start` reaches, with `self` an instance of `class`.
+    fn follow(&self, start: usize, class: Option<ClassId>) -> Verdict {
+        let test = start;
         let mut unknown = false;
         let mut visited: HashSet<usize> = HashSet::new();
-        let mut work = vec![test];
+        let mut work = vec![start];
         while let Some(position) = work.pop() {
             if !visited.insert(position) {
                 continue;
