@@ -375,7 +375,7 @@ fn passes_self(source: &str, call: tree_sitter::Node, names: &[&str]) -> bool {
 
 /// Whether a decorator skips the test unconditionally: `@unittest.skip(..)`,
 /// `@testtools.skip(..)`, `@pytest.mark.skip(..)`, with or without a call.
-pub fn is_unconditional_skip(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
+fn is_unconditional_skip(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
     let Some(expression) = decorator.named_child(0) else {
         return false;
     };

@@ -1,9 +1,8 @@
 use crate::diagnostic::Diagnostic;
 use crate::model::{ClassId, FileModel};
 use crate::registry::RuleId;
-use crate::rule::{Category, FunctionContext, Rule, Severity};
-use crate::summary::{BodyShape, body_shape, is_unconditional_skip};
-use crate::text::TextRange;
+use crate::rule::{Category, FileContext, Rule, Severity};
+use crate::summary::BodyShape;
 
 pub const RULE: Rule = Rule {
     id: RuleId::EmptyTest,
@@ -47,40 +46,32 @@ the run reports it as skipped.
 ### Fix
 None: only the author knows whether the test should be written, skipped or deleted.
 "#,
-    function_check: Some(check),
+    function_check: None,
     module_check: None,
-    file_check: None,
+    file_check: Some(check),
 };
 
-fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
-    let function = ctx.function;
-    if !function.is_test() || body_shape(ctx, function) != BodyShape::Empty {
-        return;
+// A file check, not a function check: whether the test overrides another depends on the methods
+// of other classes, which a unit's own text does not determine.
+fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
+    for summary in ctx.functions {
+        // Skipped placeholders report as skipped, not as passed.
+        if !summary.is_test() || summary.body != BodyShape::Empty || summary.skips {
+            continue;
+        }
+        let message = match overridden_class(ctx.file, summary.class, &summary.name) {
+            Some(base) => format!(
+                "Test `{name}` is empty: it switches off `{base}.{name}` but still reports a pass; \
+                 call `self.skipTest(...)` with the reason instead",
+                name = summary.name,
+            ),
+            None => format!(
+                "Test `{}` is empty: it passes without testing anything",
+                summary.name
+            ),
+        };
+        out.push(Diagnostic::new(RuleId::EmptyTest, summary.name_range, message));
     }
-    // A skipped placeholder reports as skipped, not as passed.
-    if function
-        .decorators
-        .iter()
-        .any(|d| is_unconditional_skip(ctx, *d))
-    {
-        return;
-    }
-    let message = match overridden_class(ctx.file, function.class, function.name) {
-        Some(base) => format!(
-            "Test `{name}` is empty: it switches off `{base}.{name}` but still reports a pass; \
-             call `self.skipTest(...)` with the reason instead",
-            name = function.name,
-        ),
-        None => format!(
-            "Test `{}` is empty: it passes without testing anything",
-            function.name
-        ),
-    };
-    out.push(Diagnostic::new(
-        RuleId::EmptyTest,
-        TextRange::of(function.name_node),
-        message,
-    ));
 }
 
 /// The name of the nearest base class of this file that defines a method `name` (the test the

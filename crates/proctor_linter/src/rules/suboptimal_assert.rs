@@ -107,13 +107,6 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
         let Some(rewrite) = rewrite(ctx, *call, method) else {
             continue;
         };
-        // A class that defines its own version of either method gets to keep its choice.
-        if ctx
-            .class()
-            .is_some_and(|c| c.method_names.iter().any(|m| m == method || m == rewrite.method))
-        {
-            continue;
-        }
         let benefit = if rewrite.drops.is_some() {
             "which says what it checks".to_string()
         } else {
