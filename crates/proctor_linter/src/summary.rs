@@ -72,6 +72,13 @@ pub struct FunctionSummary {
     /// Plain names handed to a call as an argument (`stub_out('x', fake_get)`,
     /// `side_effect=fake_get`): callbacks the callee may run. Nested functions included.
     pub passed_names: Vec<String>,
+    /// Where the callees of calls lead through the imports (`helpers.check_order` for
+    /// `helpers.check_order(..)` after `from tests import helpers`), nested functions included.
+    pub imported_calls: Vec<String>,
+    /// Where imported replacements lead: `side_effect=`/`new=`/`wraps=` values and the last
+    /// argument of `stub_out(..)`/`setattr(..)`/`MonkeyPatch(..)` that are imported names
+    /// (`fakes.stub_volume_get`), which the code under test will run. Nested functions included.
+    pub imported_callbacks: Vec<String>,
     /// Parameters without a default value, `self` included (`*args`/`**kwargs` left out).
     pub required_parameters: usize,
     /// The function's decorators as dotted names (`mock.patch.object` for
@@ -184,6 +191,8 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let mut super_calls = Vec::new();
     let mut self_passed_to = Vec::new();
     let mut passed_names = Vec::new();
+    let mut imported_calls = Vec::new();
+    let mut imported_callbacks = Vec::new();
     let mut skips = false;
     // The names the test case goes by: `self`, and in a module-level helper a first parameter
     // named for it (`def compare_obj(test, result, expected)`).
@@ -231,15 +240,39 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 }
                 _ => {}
             }
-            for argument in crate::model::call_arguments(*call) {
-                let value = if kind(argument) == Kind::KeywordArgument {
-                    field(argument, Field::Value)
+            let arguments = crate::model::call_arguments(*call);
+            let last_positional = crate::model::positional_arguments(*call).last().copied();
+            let installs_replacement =
+                crate::model::dotted_name(source, callee).is_some_and(|name| {
+                    let last = name.rsplit('.').next().unwrap_or(&name);
+                    matches!(last, "stub_out" | "setattr" | "MonkeyPatch")
+                });
+            for argument in arguments {
+                let (value, keyword) = if kind(argument) == Kind::KeywordArgument {
+                    (
+                        field(argument, Field::Value),
+                        field(argument, Field::Name).and_then(|n| source.get(n.byte_range())),
+                    )
                 } else {
-                    Some(argument)
+                    (Some(argument), None)
                 };
                 if let Some(value) = value.filter(|v| kind(*v) == Kind::Identifier) {
                     passed_names.push(source[value.byte_range()].to_string());
                 }
+                // A replacement the code under test will run: `side_effect=`/`new=`/`wraps=`,
+                // or the last argument of `stub_out(..)`/`setattr(..)`/`MonkeyPatch(..)`.
+                let replacement = matches!(keyword, Some("side_effect" | "new" | "wraps"))
+                    || (installs_replacement && Some(argument) == last_positional);
+                if replacement
+                    && let Some(path) = value
+                        .filter(|v| matches!(kind(*v), Kind::Identifier | Kind::Attribute))
+                        .and_then(|v| nested.resolve(v))
+                {
+                    imported_callbacks.push(path);
+                }
+            }
+            if let Some(path) = nested.callee(*call) {
+                imported_calls.push(path);
             }
             if passes_self(source, *call, &test_case_names)
                 && let Some(name) = crate::model::dotted_name(source, callee)
@@ -273,6 +306,8 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         &mut super_calls,
         &mut self_passed_to,
         &mut passed_names,
+        &mut imported_calls,
+        &mut imported_callbacks,
     ] {
         list.sort_unstable();
         list.dedup();
@@ -295,6 +330,8 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         super_calls,
         self_passed_to,
         passed_names,
+        imported_calls,
+        imported_callbacks,
         required_parameters: function
             .parameter_list(source)
             .iter()

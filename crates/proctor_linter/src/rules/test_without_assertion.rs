@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{Base, ClassId, FileModel, is_framework_base};
+use crate::model::{Base, ClassId, FileModel, FunctionKind, TestStyle, is_framework_base};
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
@@ -72,9 +72,13 @@ None: only the author knows what the test should check.
   rule stays silent. Methods of the framework's own `TestCase` (`addCleanup`, `useFixture`,
   `subTest`, `patch`…) are known not to assert.
 - For the same reason it stays silent when the test hands `self` to a function of another module
-  (`compare_obj(self, ...)`), calls a method of `self` it cannot find anywhere, or reaches a
-  helper whose body is only `pass` or `raise NotImplementedError` (a subclass elsewhere is
-  expected to fill it in).
+  (`compare_obj(self, ...)`), installs a fake imported from the project's test code
+  (`side_effect=fakes.fake_get`, `stub_out(.., fakes.stub_volume_get)`), calls a method of
+  `self` it cannot find anywhere, or reaches a helper whose body is only `pass` or
+  `raise NotImplementedError` (a subclass elsewhere is expected to fill it in). A pytest-style
+  test that calls a function imported from the project's test code (a module under `tests`,
+  `test_*`, `conftest`, `*helpers*`, or a relative import) is left alone too: such helpers
+  assert with a plain `assert`. Functions of other modules are taken not to assert.
 - Assertions in the class's `tearDown` (or `asyncTearDown`) count for every test of the class.
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
   are not flagged, and neither are empty tests: TQ604 reports those.
@@ -301,6 +305,10 @@ impl<'a, 't> FileIndex<'a, 't> {
     /// Follows everything the function at `start` reaches, with `self` an instance of `class`.
     fn follow(&self, start: usize, class: Option<ClassId>) -> Verdict {
         let test = start;
+        let pytest_style = self
+            .functions
+            .get(start)
+            .is_some_and(|f| f.kind == FunctionKind::Test(TestStyle::Pytest));
         let mut unknown = false;
         let mut visited: HashSet<usize> = HashSet::new();
         let mut work = vec![start];
@@ -358,6 +366,19 @@ impl<'a, 't> FileIndex<'a, 't> {
                 if let Some(&found) = self.definitions.get(&(None, name.as_str())) {
                     work.push(found);
                 }
+            }
+            // A helper of the project's test code may assert with a plain `assert`, which
+            // pytest-style tests rely on; a fake from there may assert when it is run.
+            let support_calls = function
+                .imported_calls
+                .iter()
+                .filter(|_| pytest_style)
+                .chain(&function.imported_callbacks);
+            if support_calls
+                .into_iter()
+                .any(|path| is_test_support_function(path))
+            {
+                unknown = true;
             }
             for callee in &function.self_passed_to {
                 match self.lookup_receiver_of_self(callee) {
@@ -526,6 +547,30 @@ fn method_outside_file(
     }
 }
 
+/// Whether a dotted path leads to a function of the project's test code (`tests.helpers.run`,
+/// `.utils.compare`, `nova.tests.unit.fake_instance.fake_instance_obj`), as opposed to a class
+/// (capitalised) or a test framework's own module.
+fn is_test_support_function(path: &str) -> bool {
+    const FRAMEWORKS: &[&str] = &["unittest", "pytest", "testtools", "testscenarios"];
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return false;
+    };
+    if last.starts_with(|c: char| c.is_ascii_uppercase())
+        || parts.first().is_some_and(|first| FRAMEWORKS.contains(first))
+    {
+        return false;
+    }
+    path.starts_with('.')
+        || parts.iter().any(|part| {
+            part.starts_with("test")
+                || part.ends_with("test")
+                || part.ends_with("tests")
+                || part.contains("helper")
+                || *part == "conftest"
+        })
+}
+
 /// The class of this file a base names, if any (the last top-level class of that name).
 fn in_file_class(file: &FileModel, base: &Base) -> Option<ClassId> {
     file.classes
@@ -556,4 +601,34 @@ fn in_file_ancestors(file: &FileModel, class: ClassId) -> Vec<ClassId> {
         }
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_support_functions() {
+        for yes in [
+            "tests.helpers.run_order",
+            ".utils.run_and_compare",
+            "nova.tests.unit.fake_instance.fake_instance_obj",
+            "myapp.testing.compare",
+            "conftest.make_order",
+            "shop.order_helpers.place",
+            "testfixtures.compare",
+        ] {
+            assert!(is_test_support_function(yes), "{yes}");
+        }
+        for no in [
+            "nova.compute.api.get",
+            "nova.tests.unit.fake_instance.FakeInstance",
+            "unittest.mock.patch",
+            "testtools.matchers.Equals",
+            "pytest.approx",
+            "json.dumps",
+        ] {
+            assert!(!is_test_support_function(no), "{no}");
+        }
+    }
 }
