@@ -5,6 +5,7 @@ use crate::model::{Base, ClassId, FileModel, FunctionKind, TestStyle, is_framewo
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
+use crate::settings::Settings;
 use crate::workspace::Workspace;
 
 pub const RULE: Rule = Rule {
@@ -28,7 +29,9 @@ of `_assert_pci_device_allocated` asserts, whether it is defined in the test's c
 class or mixin defined in the same file, or (for a method a base class leaves to its
 subclasses) in a subclass in the same file. Module functions of the file are followed the same
 way when the test calls them, decorates itself with them, or hands them over as callbacks
-(`side_effect=fake_get`, `side_effect=self._fake_get`).
+(`side_effect=fake_get`, `side_effect=self._fake_get`). A decorator named like an assertion
+helper (`@check_figures_equal()`) or pytest-mpl's `@pytest.mark.mpl_image_compare` counts as an
+assertion too.
 
 Any call whose name matches one of the assertion-helper patterns counts as an assertion without
 being followed: by default `assert*`, `_assert*`, `check*`, `_check*`, `verify*`, `_verify*`,
@@ -71,7 +74,9 @@ None: only the author knows what the test should check.
   `test.TestCase`, or a mixin imported from a helpers module), the method might assert, so the
   rule stays silent. Methods of the framework's own `TestCase` (`addCleanup`, `useFixture`,
   `subTest`, `patch`…) are known not to assert.
-- For the same reason it stays silent when the test hands `self` to a function of another module
+- For the same reason it stays silent when the test calls an attribute of `self` that holds
+  something other than a mock or a function of the file (`cls.check = partial(_check, ...)`),
+  hands `self` to a function of another module
   (`compare_obj(self, ...)`), installs a fake imported from the project's test code
   (`side_effect=fakes.fake_get`, `stub_out(.., fakes.stub_volume_get)`), calls a method of
   `self` it cannot find anywhere, or reaches a helper whose body is only `pass` or
@@ -91,7 +96,7 @@ None: only the author knows what the test should check.
 };
 
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
-    let index = FileIndex::new(ctx.file, ctx.functions, ctx.workspace);
+    let index = FileIndex::new(ctx.file, ctx.settings, ctx.functions, ctx.workspace);
     for (position, summary) in ctx.functions.iter().enumerate() {
         if !summary.is_test() || summary.parent.is_some() || summary.body != BodyShape::Statements
         {
@@ -224,6 +229,7 @@ const INERT_BUILTINS: &[&str] = &[
 /// Lookups over the file's classes and functions.
 struct FileIndex<'a, 't> {
     file: &'a FileModel<'t>,
+    settings: &'a Settings,
     functions: &'a [FunctionSummary],
     workspace: &'a Workspace,
     /// `(class, name)` → the last top-level definition with that name.
@@ -233,7 +239,12 @@ struct FileIndex<'a, 't> {
 }
 
 impl<'a, 't> FileIndex<'a, 't> {
-    fn new(file: &'a FileModel<'t>, functions: &'a [FunctionSummary], workspace: &'a Workspace) -> Self {
+    fn new(
+        file: &'a FileModel<'t>,
+        settings: &'a Settings,
+        functions: &'a [FunctionSummary],
+        workspace: &'a Workspace,
+    ) -> Self {
         let mut definitions = HashMap::new();
         for (position, summary) in functions.iter().enumerate() {
             if summary.parent.is_none() {
@@ -245,6 +256,7 @@ impl<'a, 't> FileIndex<'a, 't> {
             .collect();
         Self {
             file,
+            settings,
             functions,
             workspace,
             definitions,
@@ -367,6 +379,24 @@ impl<'a, 't> FileIndex<'a, 't> {
                     work.push(found);
                 }
             }
+            // Decorators from elsewhere: some compare what the test produces (pytest-mpl's
+            // `mpl_image_compare`, `@check_figures_equal()`), and the project's own may check
+            // anything.
+            for decorator in &function.decorators {
+                if self.definitions.contains_key(&(None, decorator.as_str())) {
+                    continue;
+                }
+                let last = decorator.rsplit('.').next().unwrap_or(decorator);
+                let path = resolve_dotted(self.file, decorator);
+                if self.settings.is_assertion_helper(last)
+                    || path.as_deref() == Some("pytest.mark.mpl_image_compare")
+                {
+                    return Verdict::Asserts;
+                }
+                if path.is_some_and(|p| is_test_support_function(&p)) {
+                    unknown = true;
+                }
+            }
             // A helper of the project's test code may assert with a plain `assert`, which
             // pytest-style tests rely on; a fake from there may assert when it is run.
             let support_calls = function
@@ -425,8 +455,11 @@ impl<'a, 't> FileIndex<'a, 't> {
         if !found.is_empty() {
             return Lookup::Found(found);
         }
-        if FRAMEWORK_METHODS.contains(&name) || self.is_instance_attribute(class, name) {
+        if FRAMEWORK_METHODS.contains(&name) {
             return Lookup::Absent;
+        }
+        if let Some(lookup) = self.attribute_call(class, name) {
+            return lookup;
         }
         match method_outside_file(self.workspace, self.file, &self.outside_bases(class), name) {
             Outside::Asserts => Lookup::Asserts,
@@ -506,9 +539,13 @@ impl<'a, 't> FileIndex<'a, 't> {
         Lookup::Unknown
     }
 
-    /// Whether `name` is assigned as `self.<name>` in a method of the class, its in-file
-    /// ancestors or subclasses, or set in one of their class bodies.
-    fn is_instance_attribute(&self, class: ClassId, name: &str) -> bool {
+    /// `self.<name>(..)` where `name` is an attribute rather than a method: assigned as
+    /// `self.<name> = ...` in a method of the class, its in-file ancestors or subclasses, or set
+    /// in one of their class bodies. A mock (`self.notifier = mock.Mock()`) does not assert; a
+    /// function of the file (`self.post = post`, with `post` nested in `setUp`) is followed;
+    /// anything else (`cls.check = partial(_check_result, ...)`) might assert. `None` when
+    /// `name` is not such an attribute.
+    fn attribute_call(&self, class: ClassId, name: &str) -> Option<Lookup> {
         let related: Vec<ClassId> = self
             .ancestors(class)
             .iter()
@@ -521,11 +558,55 @@ impl<'a, 't> FileIndex<'a, 't> {
                     || c.annotations.iter().any(|a| a.name == name)
             })
         });
-        in_class_body
-            || self.functions.iter().any(|f| {
-                f.class.is_some_and(|c| related.contains(&c))
-                    && f.self_writes.iter().any(|w| w.name == name)
-            })
+        let mut assigned = false;
+        let mut found = Vec::new();
+        for (writer, function) in self.functions.iter().enumerate() {
+            if !function.class.is_some_and(|c| related.contains(&c)) {
+                continue;
+            }
+            for write in function.self_writes.iter().filter(|w| w.name == name) {
+                assigned = true;
+                let value = write
+                    .value
+                    .and_then(|v| self.file.source.get(v.as_range()))
+                    .map(str::trim)
+                    .unwrap_or("");
+                if value == "None"
+                    || ["Mock", "mock", "patch", "autospec"]
+                        .iter()
+                        .any(|m| value.contains(m))
+                {
+                    continue;
+                }
+                let nested = self
+                    .functions
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, f)| f.parent == Some(writer) && f.name == value)
+                    .map(|(position, _)| position);
+                let method = value
+                    .strip_prefix("self.")
+                    .map(|m| self.in_file_definitions(class, m))
+                    .filter(|m| !m.is_empty());
+                match (nested, self.definitions.get(&(None, value)), method) {
+                    (Some(position), _, _) | (None, Some(&position), _) => found.push(position),
+                    (None, None, Some(methods)) => found.extend(methods),
+                    (None, None, None) => return Some(Lookup::Unknown),
+                }
+            }
+        }
+        if in_class_body {
+            return Some(Lookup::Unknown);
+        }
+        if !assigned {
+            return None;
+        }
+        Some(if found.is_empty() {
+            Lookup::Absent
+        } else {
+            Lookup::Found(found)
+        })
     }
 }
 
@@ -569,6 +650,19 @@ fn is_test_support_function(path: &str) -> bool {
                 || part.contains("helper")
                 || *part == "conftest"
         })
+}
+
+/// A dotted name as written (`pytest.mark.slow`) resolved through the module's imports.
+fn resolve_dotted(file: &FileModel, dotted: &str) -> Option<String> {
+    let (first, rest) = match dotted.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (dotted, None),
+    };
+    let base = file.imports.get(first)?;
+    Some(match rest {
+        Some(rest) => format!("{base}.{rest}"),
+        None => base.to_string(),
+    })
 }
 
 /// The class of this file a base names, if any (the last top-level class of that name).
