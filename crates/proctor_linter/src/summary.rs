@@ -84,9 +84,10 @@ pub struct FunctionSummary {
     /// The function's decorators as dotted names (`mock.patch.object` for
     /// `@mock.patch.object(..)`), as written.
     pub decorators: Vec<String>,
-    /// It (or a function nested in it) skips the test: `self.skipTest(..)`, `pytest.skip(..)`,
-    /// `pytest.xfail(..)`, `pytest.importorskip(..)`, raising `SkipTest`, or an unconditional
-    /// skip decorator (`@unittest.skip(..)`, `@pytest.mark.skip`).
+    /// It (or a function nested in it) skips the test or declares it an expected failure:
+    /// `self.skipTest(..)`, `pytest.skip(..)`, `pytest.xfail(..)`, `pytest.importorskip(..)`,
+    /// raising `SkipTest`, or a decorator such as `@unittest.skip(..)`, `@pytest.mark.skip`,
+    /// `@pytest.mark.xfail` or `@unittest.expectedFailure`.
     pub skips: bool,
     /// What the function's own body amounts to.
     pub body: BodyShape,
@@ -410,9 +411,10 @@ fn passes_self(source: &str, call: tree_sitter::Node, names: &[&str]) -> bool {
         })
 }
 
-/// Whether a decorator skips the test unconditionally: `@unittest.skip(..)`,
-/// `@testtools.skip(..)`, `@pytest.mark.skip(..)`, with or without a call.
-fn is_unconditional_skip(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
+/// Whether a decorator decides the test's outcome whatever its body does: an unconditional
+/// skip (`@unittest.skip(..)`, `@pytest.mark.skip`, sympy's `@SKIP(..)`) or an expected failure
+/// (`@pytest.mark.xfail`, `@unittest.expectedFailure`, sympy's `@XFAIL`), imported from anywhere.
+fn is_skip_or_xfail_decorator(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
     let Some(expression) = decorator.named_child(0) else {
         return false;
     };
@@ -421,25 +423,23 @@ fn is_unconditional_skip(ctx: &FunctionContext, decorator: tree_sitter::Node) ->
     } else {
         Some(expression)
     };
-    matches!(
-        target.and_then(|t| ctx.resolve(t)).as_deref(),
-        Some(
-            "unittest.skip"
-                | "unittest.case.skip"
-                | "testtools.skip"
-                | "testtools.testcase.skip"
-                | "pytest.mark.skip"
-        )
-    )
+    target.and_then(|t| ctx.resolve(t)).is_some_and(|path| {
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or(&path)
+            .to_ascii_lowercase();
+        matches!(last.as_str(), "skip" | "xfail" | "expectedfailure")
+    })
 }
 
-/// Whether a function skips the test in its own body (not counting nested functions) or by an
-/// unconditional skip decorator.
+/// Whether a function skips the test in its own body (not counting nested functions), or is
+/// decorated to be skipped or to fail.
 fn skips_directly(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
     if function
         .decorators
         .iter()
-        .any(|d| is_unconditional_skip(ctx, *d))
+        .any(|d| is_skip_or_xfail_decorator(ctx, *d))
     {
         return true;
     }
@@ -455,10 +455,15 @@ fn skips_directly(ctx: &FunctionContext, function: &crate::unit::Function) -> bo
         {
             return true;
         }
-        matches!(
-            ctx.callee(*call).as_deref(),
-            Some("pytest.skip" | "pytest.xfail" | "pytest.importorskip")
-        )
+        // `pytest.skip(..)`, `pytest.xfail(..)`, `pytest.importorskip(..)`, and the same
+        // helpers of other frameworks (`sympy.testing.pytest.skip`).
+        ctx.callee(*call).is_some_and(|path| {
+            path.contains('.')
+                && matches!(
+                    path.rsplit('.').next(),
+                    Some("skip" | "xfail" | "importorskip")
+                )
+        })
     });
     calls_skip
         || function.nodes(Kind::RaiseStatement).iter().any(|raise| {

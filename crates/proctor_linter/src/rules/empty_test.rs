@@ -40,8 +40,9 @@ class ServersTestV253(ServersTestV21):
 
 Or write the test, or delete it.
 
-A test skipped unconditionally (`@unittest.skip(..)`, `@pytest.mark.skip(..)`) is not flagged:
-the run reports it as skipped.
+A test skipped unconditionally or marked as an expected failure (`@unittest.skip(..)`,
+`@pytest.mark.skip(..)`, `@pytest.mark.xfail`, `@unittest.expectedFailure`) is not flagged: the
+run reports it as skipped or expected to fail, not as passed.
 
 ### Fix
 None: only the author knows whether the test should be written, skipped or deleted.
@@ -55,7 +56,7 @@ None: only the author knows whether the test should be written, skipped or delet
 // of other classes, which a unit's own text does not determine.
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     for summary in ctx.functions {
-        // Skipped placeholders report as skipped, not as passed.
+        // Skipped and expected-to-fail placeholders do not report as passed.
         if !summary.is_test() || summary.body != BodyShape::Empty || summary.skips {
             continue;
         }

@@ -86,7 +86,9 @@ None: only the author knows what the test should check.
   assert with a plain `assert`. Functions of other modules are taken not to assert.
 - Assertions in the class's `tearDown` (or `asyncTearDown`) count for every test of the class.
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
-  are not flagged, and neither are empty tests: TQ604 reports those.
+  or are marked as expected failures (`@pytest.mark.xfail`, `@unittest.expectedFailure`; their
+  outcome is the exception they raise) are not flagged, and neither are empty tests: TQ604
+  reports those.
 - Any call matching the patterns counts, even when it is a method of the code under test
   (`self.compute.check_instance(..)`).
 "#,
