@@ -66,8 +66,9 @@ pub struct FunctionSummary {
     /// Callees, as written, of calls that hand `self` to something other than a method of
     /// `self` (`compare_obj(self, ...)`, `helpers.check(self)`): such a function can assert
     /// through the test case. In a module-level helper, a first parameter named for the test
-    /// case counts as `self` (`def compare_obj(test, ...)`). Constructors (callees whose last name is capitalised) are left
-    /// out. Nested functions included.
+    /// case counts as `self` (`def compare_obj(test, ...)`). Constructors (callees whose last
+    /// name is capitalised) and the function's own parameters are left out. Nested functions
+    /// included.
     pub self_passed_to: Vec<String>,
     /// Plain names handed to a call as an argument (`stub_out('x', fake_get)`,
     /// `side_effect=fake_get`): callbacks the callee may run. Nested functions included.
