@@ -69,7 +69,8 @@ argument as it was.
   is not `a <= b` for sets or NaN, so there is no exactly equivalent assertion.
 - `assertEqual(a, None)` compares with `==` and `assertIsNone(a)` with `is`; they differ only
   for objects whose `__eq__` claims to equal `None` (such as `mock.ANY`).
-- The fix is not offered when a comment sits inside the rewritten argument.
+- The fix keeps the argument's line breaks and comments; it is not offered when a comment would
+  be deleted (inside `not (...)`, or next to the `None` that `a is None` drops).
 "#,
     function_check: Some(check),
     module_check: None,
@@ -87,6 +88,10 @@ struct Rewrite<'t> {
     replaces: Option<Node<'t>>,
     /// For `assertEqual(a, None)`: the `None` argument to drop.
     drops: Option<Node<'t>>,
+    /// When the argument is the comparison or `isinstance` call itself (not wrapped in
+    /// parentheses or `not`): edits that turn it into the operands in place, keeping its line
+    /// breaks and comments.
+    in_place: Option<Vec<Edit>>,
 }
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
@@ -125,6 +130,24 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What goes between the operands of `left <operator> right` once they become two arguments:
+/// a comma, keeping a line break that stood after (or else before) the operator.
+fn separator(source: &str, left: Node, operator: Node, right: Node) -> String {
+    let before = source
+        .get(left.end_byte()..operator.start_byte())
+        .unwrap_or("");
+    let after = source
+        .get(operator.end_byte()..right.start_byte())
+        .unwrap_or("");
+    if after.contains(['\n', '\r']) {
+        format!(",{after}")
+    } else if before.contains(['\n', '\r']) {
+        format!(",{before}")
+    } else {
+        ", ".to_string()
+    }
+}
+
 /// What the specific assertion adds to its failure message.
 fn what_it_reports(method: &str) -> &'static str {
     match method {
@@ -137,29 +160,46 @@ fn what_it_reports(method: &str) -> &'static str {
 
 /// The assertion as written, on one line, without its message: `self.assertTrue(a == b)`.
 fn written(ctx: &FunctionContext, call: Node, method: &str) -> String {
-    let arguments: Vec<&str> = positional_arguments(call)
+    let arguments: Vec<String> = positional_arguments(call)
         .into_iter()
         .take(if method.starts_with("assertEqual") || method.starts_with("assertNotEqual") {
             2
         } else {
             1
         })
-        .map(|a| ctx.text(a))
+        .map(|a| without_comments(ctx, a))
         .collect();
     format!("self.{method}({})", one_line(&arguments.join(", ")))
 }
 
 /// The specific assertion, without the message: `self.assertEqual(a, b)`.
 fn suggested(ctx: &FunctionContext, rewrite: &Rewrite) -> String {
-    let operands: Vec<&str> = rewrite.operands.iter().map(|o| ctx.text(*o)).collect();
+    let operands: Vec<String> = rewrite
+        .operands
+        .iter()
+        .map(|o| without_comments(ctx, *o))
+        .collect();
     format!("self.{}({})", rewrite.method, one_line(&operands.join(", ")))
 }
 
-/// Source text on one line, cut short when long; `...` when it holds a comment.
-fn one_line(text: &str) -> String {
-    if text.contains('#') {
-        return "...".to_string();
+/// A node's text with the comments inside it cut out.
+fn without_comments(ctx: &FunctionContext, node: Node) -> String {
+    let range = TextRange::of(node);
+    let mut out = String::new();
+    let mut at = range.start;
+    for comment in ctx.function.nodes(Kind::Comment) {
+        let comment = TextRange::of(*comment);
+        if range.contains_range(comment) && comment.start >= at {
+            out.push_str(ctx.source().get(at..comment.start).unwrap_or(""));
+            at = comment.end;
+        }
     }
+    out.push_str(ctx.source().get(at..range.end).unwrap_or(""));
+    out
+}
+
+/// Source text on one line, cut short when long.
+fn one_line(text: &str) -> String {
     let joined = text
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -222,6 +262,7 @@ fn rewrite<'t>(ctx: &FunctionContext<'_, 't>, call: Node<'t>, method: &str) -> O
                 operands: vec![kept],
                 replaces: None,
                 drops: Some(dropped),
+                in_place: None,
             })
         }
         _ => None,
@@ -302,11 +343,27 @@ fn truth_rewrite<'t>(
                 ("assertIsNone" | "assertIsNotNone", Some(value)) => vec![value],
                 _ => vec![left, right],
             };
+            let in_place = (expression == argument).then(|| match operands.as_slice() {
+                // `a is None` → `a`, `None is a` → `a`.
+                [value] if *value == left => {
+                    vec![Edit::delete(TextRange::new(left.end_byte(), right.end_byte()))]
+                }
+                [_] => vec![Edit::delete(TextRange::new(
+                    left.start_byte(),
+                    right.start_byte(),
+                ))],
+                // `a == b` → `a, b`.
+                _ => vec![Edit::replace(
+                    TextRange::new(left.end_byte(), right.start_byte()),
+                    separator(ctx.source(), left, *operator, right),
+                )],
+            });
             Some(Rewrite {
                 method,
                 operands,
                 replaces: Some(argument),
                 drops: None,
+                in_place,
             })
         }
         Kind::Call => {
@@ -339,6 +396,22 @@ fn truth_rewrite<'t>(
                 operands: vec![*object, *class],
                 replaces: Some(argument),
                 drops: None,
+                // `isinstance(a, B)` → `a, B`.
+                in_place: (expression == argument)
+                    .then(|| field(expression, Field::Arguments))
+                    .flatten()
+                    .map(|list| {
+                        vec![
+                            Edit::delete(TextRange::new(
+                                expression.start_byte(),
+                                list.start_byte() + 1,
+                            )),
+                            Edit::delete(TextRange::new(
+                                list.end_byte().saturating_sub(1),
+                                expression.end_byte(),
+                            )),
+                        ]
+                    }),
             })
         }
         _ => None,
@@ -347,7 +420,22 @@ fn truth_rewrite<'t>(
 
 fn fix(ctx: &FunctionContext, method_node: Node, rewrite: &Rewrite) -> Option<Fix> {
     let mut edits = vec![Edit::replace(TextRange::of(method_node), rewrite.method)];
-    if let Some(replaced) = rewrite.replaces {
+    let comment_in = |range: TextRange| {
+        ctx.function
+            .nodes(Kind::Comment)
+            .iter()
+            .any(|c| range.contains_range(TextRange::of(*c)))
+    };
+    if let Some(in_place) = &rewrite.in_place {
+        // Only deleted text can lose a comment.
+        if in_place
+            .iter()
+            .any(|e| e.content.is_empty() && comment_in(e.range))
+        {
+            return None;
+        }
+        edits.extend(in_place.iter().cloned());
+    } else if let Some(replaced) = rewrite.replaces {
         // Comments inside the old argument would be lost.
         let range = TextRange::of(replaced);
         if ctx
