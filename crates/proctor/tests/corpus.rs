@@ -189,4 +189,9 @@ fn reviewed_test_gets_the_findings_of_its_review() {
         lines_of(&items, "TQ501").is_empty(),
         "no TQ501: the test asserts through _assert_pci_device_allocated"
     );
+    assert_eq!(
+        lines_of(&items, "TQ603"),
+        Vec::<u64>::new(),
+        "TQ603: the reviewed test keeps its loops in helpers, not in its own body"
+    );
 }
