@@ -687,8 +687,9 @@ pub fn snippet_of(source: &str, node: Node, max: usize) -> String {
             comments.push(current.byte_range());
             continue;
         }
+        // All children: a comment can sit inside an anonymous token such as `is not`.
         let mut cursor = current.walk();
-        stack.extend(current.named_children(&mut cursor));
+        stack.extend(current.children(&mut cursor));
     }
     let range = node.byte_range();
     if comments.is_empty() {

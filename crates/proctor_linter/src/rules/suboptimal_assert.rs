@@ -167,9 +167,9 @@ fn written(ctx: &FunctionContext, call: Node, method: &str) -> String {
         } else {
             1
         })
-        .map(|a| without_comments(ctx, a))
+        .map(|a| ctx.snippet(a, 50))
         .collect();
-    format!("self.{method}({})", one_line(&arguments.join(", ")))
+    format!("self.{method}({})", arguments.join(", "))
 }
 
 /// The specific assertion, without the message: `self.assertEqual(a, b)`.
@@ -177,45 +177,9 @@ fn suggested(ctx: &FunctionContext, rewrite: &Rewrite) -> String {
     let operands: Vec<String> = rewrite
         .operands
         .iter()
-        .map(|o| without_comments(ctx, *o))
+        .map(|o| ctx.snippet(*o, 40))
         .collect();
-    format!("self.{}({})", rewrite.method, one_line(&operands.join(", ")))
-}
-
-/// A node's text with the comments inside it cut out.
-fn without_comments(ctx: &FunctionContext, node: Node) -> String {
-    let range = TextRange::of(node);
-    let mut out = String::new();
-    let mut at = range.start;
-    for comment in ctx.function.nodes(Kind::Comment) {
-        let comment = TextRange::of(*comment);
-        if range.contains_range(comment) && comment.start >= at {
-            out.push_str(ctx.source().get(at..comment.start).unwrap_or(""));
-            at = comment.end;
-        }
-    }
-    out.push_str(ctx.source().get(at..range.end).unwrap_or(""));
-    out
-}
-
-/// Source text on one line, cut short when long.
-fn one_line(text: &str) -> String {
-    let joined = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace("( ", "(")
-        .replace("[ ", "[")
-        .replace("{ ", "{")
-        .replace(" )", ")")
-        .replace(" ]", "]")
-        .replace(" }", "}");
-    if joined.chars().count() <= 50 {
-        joined
-    } else {
-        let cut: String = joined.chars().take(47).collect();
-        format!("{cut}...")
-    }
+    format!("self.{}({})", rewrite.method, operands.join(", "))
 }
 
 fn rewrite<'t>(ctx: &FunctionContext<'_, 't>, call: Node<'t>, method: &str) -> Option<Rewrite<'t>> {
