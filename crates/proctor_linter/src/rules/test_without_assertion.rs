@@ -388,14 +388,14 @@ impl<'a, 't> FileIndex<'a, 't> {
                 if self.definitions.contains_key(&(None, decorator.as_str())) {
                     continue;
                 }
+                // Decorators are recorded as the path they resolve to through the imports.
                 let last = decorator.rsplit('.').next().unwrap_or(decorator);
-                let path = resolve_dotted(self.file, decorator);
                 if self.settings.is_assertion_helper(last)
-                    || path.as_deref() == Some("pytest.mark.mpl_image_compare")
+                    || decorator == "pytest.mark.mpl_image_compare"
                 {
                     return Verdict::Asserts;
                 }
-                if path.is_some_and(|p| is_test_support_function(&p)) {
+                if is_test_support_function(decorator) {
                     unknown = true;
                 }
             }
@@ -652,19 +652,6 @@ fn is_test_support_function(path: &str) -> bool {
                 || part.contains("helper")
                 || *part == "conftest"
         })
-}
-
-/// A dotted name as written (`pytest.mark.slow`) resolved through the module's imports.
-fn resolve_dotted(file: &FileModel, dotted: &str) -> Option<String> {
-    let (first, rest) = match dotted.split_once('.') {
-        Some((first, rest)) => (first, Some(rest)),
-        None => (dotted, None),
-    };
-    let base = file.imports.get(first)?;
-    Some(match rest {
-        Some(rest) => format!("{base}.{rest}"),
-        None => base.to_string(),
-    })
 }
 
 /// The class of this file a base names, if any (the last top-level class of that name).
