@@ -139,8 +139,8 @@ enum Lookup {
 
 /// What the bases of a class defined outside the file say about a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-// `Asserts` and `DoesNotAssert` need an index of the workspace's classes: until it exists, a
-// base outside the file is either a framework class or unknown.
+// `Asserts` and `DoesNotAssert` are for answers from the workspace's class index, which
+// `method_outside_file` does not consult yet.
 #[allow(dead_code)]
 enum Outside {
     /// No base outside the file defines it (the bases are all framework classes).
@@ -463,7 +463,7 @@ impl<'a, 't> FileIndex<'a, 't> {
         if let Some(lookup) = self.attribute_call(class, name) {
             return lookup;
         }
-        match method_outside_file(self.workspace, self.file, &self.outside_bases(class), name) {
+        match self.method_outside_file(class, name) {
             Outside::Asserts => Lookup::Asserts,
             Outside::DoesNotAssert => Lookup::Absent,
             // Defined nowhere we can see: a subclass elsewhere (or a mixin's host class)
@@ -490,7 +490,7 @@ impl<'a, 't> FileIndex<'a, 't> {
         if FRAMEWORK_METHODS.contains(&name) {
             return Lookup::Absent;
         }
-        match method_outside_file(self.workspace, self.file, &self.outside_bases(class), name) {
+        match self.method_outside_file(class, name) {
             Outside::Asserts => Lookup::Asserts,
             Outside::DoesNotAssert | Outside::NotDefined => Lookup::Absent,
             Outside::Unknown => Lookup::Unknown,
@@ -539,6 +539,23 @@ impl<'a, 't> FileIndex<'a, 't> {
             return Lookup::Absent;
         }
         Lookup::Unknown
+    }
+
+    /// What the bases of `class` (or of its in-file ancestors) that are defined outside this
+    /// file contribute for method `name`.
+    ///
+    /// This is the one place that looks beyond the file, and it takes everything a lookup in
+    /// the workspace's class index needs (the workspace, the file with its path, the summaries,
+    /// the class). It does not consult the index yet: a base that is not a framework `TestCase`
+    /// (or `object`) is unknown.
+    fn method_outside_file(&self, class: ClassId, name: &str) -> Outside {
+        let (_workspace, _file, _functions, _name) =
+            (self.workspace, self.file, self.functions, name);
+        if self.outside_bases(class).iter().all(|base| is_framework_base(base)) {
+            Outside::NotDefined
+        } else {
+            Outside::Unknown
+        }
     }
 
     /// `self.<name>(..)` where `name` is an attribute rather than a method: assigned as
@@ -609,24 +626,6 @@ impl<'a, 't> FileIndex<'a, 't> {
         } else {
             Lookup::Found(found)
         })
-    }
-}
-
-/// What the bases of a class that are defined outside this file contribute for a method.
-///
-/// This is the one place that looks beyond the file. The [`Workspace`] does not index other
-/// files' classes yet, so a base that is not a framework `TestCase` (or `object`) is unknown.
-fn method_outside_file(
-    workspace: &Workspace,
-    file: &FileModel,
-    outside_bases: &[&Base],
-    name: &str,
-) -> Outside {
-    let _ = (workspace, file, name);
-    if outside_bases.iter().all(|base| is_framework_base(base)) {
-        Outside::NotDefined
-    } else {
-        Outside::Unknown
     }
 }
 
