@@ -160,6 +160,7 @@ pub fn finish(
         }
     }
     diagnostics.retain(|d| rules.contains(d.rule));
+    crate::fixes::resolve_required_imports(file, &mut diagnostics);
     crate::noqa::filter(file.source, &file.lines, &mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();

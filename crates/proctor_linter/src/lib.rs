@@ -19,6 +19,7 @@ pub mod engine;
 pub mod fix;
 pub mod fixes;
 pub mod imports;
+pub mod mocking;
 pub mod model;
 pub mod naming;
 pub mod noqa;

@@ -189,6 +189,9 @@ pub struct FileModel<'t> {
     pub units: Vec<UnitNode<'t>>,
     /// Statements outside every unit: module level and class bodies (not function bodies).
     pub module_statements: Vec<Node<'t>>,
+    /// The decorators of classes (`@mock.patch(...)` on a `TestCase`), in source order. They
+    /// are outside every unit and are not statements, so they are listed on their own.
+    pub class_decorators: Vec<Node<'t>>,
     pub uses_pytest: bool,
     pub uses_unittest: bool,
 }
@@ -218,6 +221,7 @@ impl<'t> FileModel<'t> {
             module_names: HashSet::new(),
             units: Vec::new(),
             module_statements: Vec::new(),
+            class_decorators: Vec::new(),
             uses_pytest: false,
             uses_unittest: false,
         };
@@ -268,6 +272,7 @@ impl<'t> FileModel<'t> {
                                 });
                             }
                             Some((class_node, Kind::ClassDefinition)) => {
+                                self.class_decorators.extend(decorators_of(statement));
                                 if let Some(id) = self.add_class(statement, class_node, class) {
                                     if let Some(body) = field(class_node, Field::Body) {
                                         deferred.push((body, Some(id)));
@@ -316,6 +321,7 @@ impl<'t> FileModel<'t> {
         }
         self.units.sort_by_key(|u| u.outer.start_byte());
         self.module_statements.sort_by_key(|n| n.start_byte());
+        self.class_decorators.sort_by_key(|n| n.start_byte());
     }
 
     fn add_class(

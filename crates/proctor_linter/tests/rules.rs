@@ -228,6 +228,7 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ102 => "TQ102",
+    TQ103 => "TQ103",
     TQ104 => "TQ104",
     TQ105 => "TQ105",
     TQ106 => "TQ106",
@@ -235,6 +236,10 @@ rule_tests! {
     TQ202 => "TQ202",
     TQ203 => "TQ203",
     TQ204 => "TQ204",
+    TQ301 => "TQ301",
+    TQ401 => "TQ401",
+    TQ402 => "TQ402",
+    TQ403 => "TQ403",
     TQ501 => "TQ501",
     TQ502 => "TQ502",
     TQ503 => "TQ503",

@@ -23,6 +23,7 @@ macro_rules! registry {
 registry! {
     MissingTestDocstring => missing_test_docstring,
     MissingTestClassDocstring => missing_test_class_docstring,
+    UndocumentedHelper => undocumented_helper,
     UndocumentedFixture => undocumented_fixture,
     RestatingComment => restating_comment,
     NarrativeCommentInTest => narrative_comment_in_test,
@@ -30,6 +31,10 @@ registry! {
     MixedTestNameStyle => mixed_test_name_style,
     UntypedHelper => untyped_helper,
     UntypedSetupAttribute => untyped_setup_attribute,
+    SleepInTest => sleep_in_test,
+    PatchWithoutAutospec => patch_without_autospec,
+    HandwrittenPatchReplacement => handwritten_patch_replacement,
+    MockAssertionMisuse => mock_assertion_misuse,
     TestWithoutAssertion => test_without_assertion,
     AssertionRoulette => assertion_roulette,
     SuboptimalAssert => suboptimal_assert,
