@@ -118,6 +118,74 @@ pub fn insert_first_statement(
     }
 }
 
+/// Inserts `statement` as the first statement of `body` after its docstring, if it has one
+/// (a statement inserted above a docstring would turn it into a plain string). Empty when the
+/// docstring shares the header's line.
+pub fn insert_after_docstring(
+    file: &FileModel,
+    definition: Node,
+    body: Node,
+    statement: &str,
+) -> Vec<Edit> {
+    let Some(docstring) = crate::model::docstring_of(body) else {
+        return insert_first_statement(file, definition, body, statement);
+    };
+    let source = file.source;
+    let colon_end = header_colon_end(definition, body).unwrap_or(body.start_byte());
+    if file.lines.line_of(docstring.start_byte()) == file.lines.line_of(colon_end) {
+        return Vec::new();
+    }
+    let indent = indentation_at(source, &file.lines, docstring.start_byte());
+    let eol = line_ending(source);
+    let next_line = file.lines.line_of(docstring.end_byte()) + 1;
+    if next_line >= file.lines.line_count() || file.lines.line_start(next_line) > source.len() {
+        return vec![Edit::insert(
+            source.len(),
+            format!("{eol}{indent}{statement}{eol}"),
+        )];
+    }
+    vec![Edit::insert(
+        file.lines.line_start(next_line),
+        format!("{indent}{statement}{eol}"),
+    )]
+}
+
+/// Appends `statement` as the last statement of `body` — before a final `return` or `raise`,
+/// which would skip it. Empty when the body shares the header's line.
+pub fn append_statement(
+    file: &FileModel,
+    definition: Node,
+    body: Node,
+    statement: &str,
+) -> Vec<Edit> {
+    let source = file.source;
+    let statements = crate::model::statements(body);
+    let (Some(first), Some(last)) = (statements.first(), statements.last()) else {
+        return Vec::new();
+    };
+    let colon_end = header_colon_end(definition, body).unwrap_or(body.start_byte());
+    if file.lines.line_of(first.start_byte()) == file.lines.line_of(colon_end) {
+        return Vec::new();
+    }
+    let indent = indentation_at(source, &file.lines, first.start_byte());
+    let eol = line_ending(source);
+    if matches!(kind(*last), Kind::ReturnStatement | Kind::RaiseStatement) {
+        let at = file.lines.line_start(file.lines.line_of(last.start_byte()));
+        return vec![Edit::insert(at, format!("{indent}{statement}{eol}"))];
+    }
+    let next_line = file.lines.line_of(last.end_byte()) + 1;
+    if next_line >= file.lines.line_count() {
+        return vec![Edit::insert(
+            source.len(),
+            format!("{eol}{indent}{statement}{eol}"),
+        )];
+    }
+    vec![Edit::insert(
+        file.lines.line_start(next_line),
+        format!("{indent}{statement}{eol}"),
+    )]
+}
+
 /// Deletes a statement with its whole line(s): the edit exists only when the statement stands
 /// alone on them (nothing but indentation before it, nothing but a comment after it), so the
 /// rest of the file keeps its layout. A trailing comment on its last line goes with it.

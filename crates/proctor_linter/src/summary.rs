@@ -43,6 +43,38 @@ pub enum BodyShape {
     NotImplemented,
 }
 
+/// A resource a function acquires and does not release itself (see TQ702).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    /// The call that acquires it (`patcher.start()`, `tempfile.mkdtemp()`, `open(...)`).
+    pub range: TextRange,
+    /// How messages show that call.
+    pub shown: String,
+    /// The name or `self.` attribute that holds it, if any.
+    pub handle: Option<String>,
+    /// Where a statement releasing it would go (the start of the line after the statement
+    /// that acquires it), and that statement's indentation.
+    pub insert_at: Option<usize>,
+    pub indent: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// `patcher.start()` of a `mock.patch(...)`.
+    Patcher,
+    /// `tempfile.mkdtemp()`.
+    TempDirectory,
+    /// `tempfile.NamedTemporaryFile(delete=False)`.
+    TempFile,
+    /// `open(...)` outside `with`.
+    OpenFile,
+    /// `threading.Thread(...).start()`.
+    Thread,
+    /// `multiprocessing.Process(...).start()`.
+    Process,
+}
+
 /// What file checks need to know about one function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionSummary {
@@ -84,7 +116,8 @@ pub struct FunctionSummary {
     /// (`kwargs.get('sourceName')`, `'Host.getCapabilities'`): names of some API it talks to
     /// (sorted, deduplicated).
     pub camel_api_names: Vec<String>,
-    /// Methods called through `super()` (`super().setUp()`), nested functions included.
+    /// Methods called through `super()` (`super().setUp()`) or on a base class with `self`
+    /// (`Base.setUp(self)`, `Base.setUpClass()`), nested functions included.
     pub super_calls: Vec<String>,
     /// `self` is handed to code that may read any of its attributes: a function call with
     /// `self` as an argument (`helpers.check(self)`, `vars(self)`, `getattr(self, name)` with
@@ -118,6 +151,17 @@ pub struct FunctionSummary {
     pub skips: bool,
     /// What the function's own body amounts to.
     pub body: BodyShape,
+    /// Attributes read through objects other than `self`/`cls` (`inst.force` and
+    /// `self.inst.force` both give `force`), nested functions included: a helper that keeps the
+    /// test case under another name reads its attributes this way.
+    pub attribute_reads: Vec<String>,
+    /// Resources acquired in this function's own body and not released there (TQ702).
+    pub resources: Vec<Resource>,
+    /// It (or a function nested in it) stops every patch: mentions `mock.patch.stopall`.
+    pub stops_all_patches: bool,
+    /// It (or a function nested in it) installs `fixtures.NestedTempfile`, which removes
+    /// everything `tempfile` creates during the test.
+    pub nests_temp_files: bool,
 }
 
 impl FunctionSummary {
@@ -129,6 +173,10 @@ impl FunctionSummary {
             write.target = write.target.shifted(delta);
             write.statement = write.statement.shifted(delta);
             write.value = write.value.map(|v| v.shifted(delta));
+        }
+        for resource in &mut self.resources {
+            resource.range = resource.range.shifted(delta);
+            resource.insert_at = resource.insert_at.map(|at| at.saturating_add_signed(delta));
         }
         for binding in &mut self.bindings {
             binding.shift(delta);
@@ -220,6 +268,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let mut bare_calls = Vec::new();
     let mut self_reads = Vec::new();
     let mut super_calls = Vec::new();
+    let mut attribute_reads = Vec::new();
     let mut self_escapes = false;
     let mut self_passed_to = Vec::new();
     let mut passed_names = Vec::new();
@@ -263,10 +312,13 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                         field(callee, Field::Object),
                         field(callee, Field::Attribute),
                     ) {
+                        let method = &source[attribute.byte_range()];
                         if is_self(source, object) {
-                            self_calls.push(source[attribute.byte_range()].to_string());
-                        } else if is_super_call(source, object) {
-                            super_calls.push(source[attribute.byte_range()].to_string());
+                            self_calls.push(method.to_string());
+                        } else if is_super_call(source, object)
+                            || is_base_class_call(source, *call, object, method)
+                        {
+                            super_calls.push(method.to_string());
                         }
                     }
                 }
@@ -331,8 +383,13 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             ) else {
                 continue;
             };
-            if is_self(source, object) && !is_plain_assignment_target(*attribute) {
+            if is_plain_assignment_target(*attribute) {
+                continue;
+            }
+            if is_self(source, object) {
                 self_reads.push(source[name.byte_range()].to_string());
+            } else {
+                attribute_reads.push(source[name.byte_range()].to_string());
             }
         }
     }
@@ -345,6 +402,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         &mut passed_names,
         &mut imported_calls,
         &mut imported_callbacks,
+        &mut attribute_reads,
     ] {
         list.sort_unstable();
         list.dedup();
@@ -374,6 +432,17 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 .unwrap_or_else(|| ctx.text(target).to_string())
         })
         .collect();
+    let stops_all_patches = scope.iter().any(|f| {
+        f.nodes(Kind::Attribute).iter().any(|a| {
+            field(*a, Field::Attribute).is_some_and(|n| &source[n.byte_range()] == "stopall")
+        })
+    });
+    let nests_temp_files = scope.iter().any(|f| {
+        f.nodes(Kind::Call).iter().any(|c| {
+            field(*c, Field::Function)
+                .is_some_and(|callee| source[callee.byte_range()].ends_with("NestedTempfile"))
+        })
+    });
     FunctionSummary {
         name: function.name.to_string(),
         name_range: TextRange::of(function.name_node),
@@ -406,6 +475,10 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             .count(),
         skips,
         body: body_shape(ctx, function),
+        attribute_reads,
+        resources: crate::rules::resource_without_cleanup::resources(ctx),
+        stops_all_patches,
+        nests_temp_files,
     }
 }
 
@@ -573,6 +646,30 @@ pub fn body_shape(ctx: &FunctionContext, function: &crate::unit::Function) -> Bo
     shape
 }
 
+/// `Base.setUp(self)` — a method of a class called on `self` explicitly, the way code written
+/// before `super()` calls the base class — or `Base.setUpClass()` in a class method.
+fn is_base_class_call(
+    source: &str,
+    call: tree_sitter::Node,
+    object: tree_sitter::Node,
+    method: &str,
+) -> bool {
+    let class_like = match kind(object) {
+        Kind::Identifier => source.get(object.byte_range()),
+        Kind::Attribute => field(object, Field::Attribute).and_then(|a| source.get(a.byte_range())),
+        _ => None,
+    }
+    .is_some_and(|name| name.starts_with(|c: char| c.is_ascii_uppercase()));
+    if !class_like {
+        return false;
+    }
+    let arguments = crate::model::positional_arguments(call);
+    match arguments.first() {
+        Some(first) => is_self(source, *first),
+        None => crate::model::SetupKind::from_name(method, true).is_some(),
+    }
+}
+
 /// What a call does with `self` when it receives it as an argument.
 enum SelfArgument<'s> {
     /// `self` is not an argument, or the callee only inspects the object.
@@ -624,6 +721,22 @@ fn self_argument_use<'s>(source: &'s str, call: tree_sitter::Node) -> SelfArgume
     let Some(last) = last else {
         return SelfArgument::Escapes;
     };
+    let on_class = kind(callee) == Kind::Attribute
+        && field(callee, Field::Object).is_some_and(|o| {
+            let name = match kind(o) {
+                Kind::Identifier => source.get(o.byte_range()),
+                Kind::Attribute => {
+                    field(o, Field::Attribute).and_then(|a| source.get(a.byte_range()))
+                }
+                _ => None,
+            };
+            name.is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+        && position == 0;
+    if on_class {
+        // `Base.method(self, ...)`: a method of a base class, recorded in `super_calls`.
+        return SelfArgument::None;
+    }
     if (kind(callee) == Kind::Identifier && INSPECTS_ONLY.contains(&last))
         || last.starts_with(|c: char| c.is_ascii_uppercase())
         || (kind(callee) == Kind::Attribute

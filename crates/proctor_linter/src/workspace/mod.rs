@@ -54,6 +54,9 @@ use crate::summary::FunctionSummary;
 /// How many import or alias hops a dotted path is followed through.
 const MAX_HOPS: usize = 8;
 
+/// The most text the subclass scan of one source root reads (Nova's whole tree is 33 MB).
+const MAX_SCANNED_BYTES: usize = 256 * 1024 * 1024;
+
 /// Reads the workspace's files for the index. Implemented over the file system by
 /// [`crate::discovery`]; tests may implement it in memory.
 pub trait SourceProvider: Send + Sync {
@@ -95,6 +98,7 @@ impl fmt::Debug for Workspace {
 }
 
 type ModuleCell = Arc<OnceLock<Option<Arc<ModuleInfo>>>>;
+type HeaderCell = Arc<OnceLock<Mutex<HeaderIndex>>>;
 
 struct Index {
     provider: Box<dyn SourceProvider>,
@@ -113,8 +117,9 @@ struct State {
     module_files: HashMap<(PathBuf, String), Option<PathBuf>>,
     /// Source root → its Python files and their stamps.
     listings: HashMap<PathBuf, RootFiles>,
-    /// Source root → the class headers of its files.
-    headers: HashMap<PathBuf, Arc<Mutex<HeaderIndex>>>,
+    /// Source root → the class headers of its files (scanned once, by the first thread that
+    /// needs them, outside the index's lock).
+    headers: HashMap<PathBuf, HeaderCell>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -241,17 +246,8 @@ impl Workspace {
             state.overlays.remove(path);
             Self::forget(&mut state, path, None);
         }
-        let headers: Vec<Arc<Mutex<HeaderIndex>>> = {
-            let state = index.lock();
-            state
-                .headers
-                .iter()
-                .filter(|(root, _)| path.starts_with(root))
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        for header in headers {
-            if let Ok(mut header) = header.lock() {
+        for header in self.header_cells_containing(path) {
+            if let Some(Ok(mut header)) = header.get().map(Mutex::lock) {
                 header.remove_file(path);
             }
         }
@@ -279,23 +275,32 @@ impl Workspace {
         }
     }
 
-    fn refresh_headers(&self, path: &Path) {
-        let Some(index) = &self.index else { return };
-        let headers: Vec<Arc<Mutex<HeaderIndex>>> = {
-            let state = index.lock();
-            state
-                .headers
-                .iter()
-                .filter(|(root, _)| path.starts_with(root))
-                .map(|(_, h)| h.clone())
-                .collect()
+    /// The header indexes of the source roots that contain `path`.
+    fn header_cells_containing(&self, path: &Path) -> Vec<HeaderCell> {
+        let Some(index) = &self.index else {
+            return Vec::new();
         };
+        let state = index.lock();
+        state
+            .headers
+            .iter()
+            .filter(|(root, _)| path.starts_with(root))
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
+    fn refresh_headers(&self, path: &Path) {
+        let headers: Vec<HeaderCell> = self
+            .header_cells_containing(path)
+            .into_iter()
+            .filter(|cell| cell.get().is_some())
+            .collect();
         if headers.is_empty() {
             return;
         }
         let scanned = self.text_of(path).map(|text| headers::scan(&text));
         for header in headers {
-            if let Ok(mut header) = header.lock() {
+            if let Some(Ok(mut header)) = header.get().map(Mutex::lock) {
                 match &scanned {
                     Some(found) => header.set_file(path, found.clone()),
                     None => header.remove_file(path),
@@ -540,20 +545,16 @@ impl Workspace {
     pub fn subclassed_elsewhere(&self, file: &Path, name: &str) -> Option<bool> {
         let index = self.index.as_ref()?;
         let root = self.location(file)?.root;
-        let existing = index.lock().headers.get(&root).cloned();
-        let headers = match existing {
-            Some(headers) => headers,
-            None => {
-                let built = Arc::new(Mutex::new(self.scan_root(&root)));
-                index
-                    .lock()
-                    .headers
-                    .entry(root.clone())
-                    .or_insert(built)
-                    .clone()
-            }
-        };
-        let headers = headers.lock().ok()?;
+        let cell: HeaderCell = index
+            .lock()
+            .headers
+            .entry(root.clone())
+            .or_default()
+            .clone();
+        let headers = cell
+            .get_or_init(|| Mutex::new(self.scan_root(&root)))
+            .lock()
+            .ok()?;
         if !headers.complete {
             return None;
         }
@@ -578,8 +579,16 @@ impl Workspace {
         paths.extend(overlays);
         paths.sort();
         paths.dedup();
+        let mut budget = MAX_SCANNED_BYTES;
         for path in paths {
             if let Some(text) = self.text_of(&path) {
+                let Some(left) = budget.checked_sub(text.len()) else {
+                    // A tree this large (a home directory taken for a source root) is not
+                    // worth reading: the index says it does not know.
+                    headers.complete = false;
+                    break;
+                };
+                budget = left;
                 headers.set_file(&path, headers::scan(&text));
             }
         }
