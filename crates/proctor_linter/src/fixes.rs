@@ -349,6 +349,16 @@ pub fn module_import_edit(file: &FileModel, module: &str) -> Option<Edit> {
     Some(Edit::insert(at, content))
 }
 
+/// The name `module` is imported as at module level (`pytest` for `import pytest`, `pt` for
+/// `import pytest as pt`), if it is.
+pub fn module_binding<'a>(file: &'a FileModel, module: &str) -> Option<&'a str> {
+    file.imports
+        .sorted()
+        .into_iter()
+        .find(|(_, path)| *path == module)
+        .map(|(name, _)| name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

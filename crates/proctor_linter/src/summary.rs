@@ -162,6 +162,8 @@ pub struct FunctionSummary {
     /// It (or a function nested in it) installs `fixtures.NestedTempfile`, which removes
     /// everything `tempfile` creates during the test.
     pub nests_temp_files: bool,
+    /// For a pytest test or fixture (a unit's own function): its fixture parameters and marks.
+    pub pytest: Option<Box<crate::workspace::pytest_syntax::PytestFacts>>,
 }
 
 impl FunctionSummary {
@@ -180,6 +182,9 @@ impl FunctionSummary {
         }
         for binding in &mut self.bindings {
             binding.shift(delta);
+        }
+        if let Some(pytest) = &mut self.pytest {
+            pytest.shift(delta);
         }
     }
 
@@ -479,6 +484,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         resources: crate::rules::resource_without_cleanup::resources(ctx),
         stops_all_patches,
         nests_temp_files,
+        pytest: crate::workspace::pytest_syntax::function_facts(ctx),
     }
 }
 

@@ -68,8 +68,9 @@ fn check_rule(code: &str) {
         "{code}'s fixture must parse cleanly"
     );
     let settings = settings_for(code, &source, &path);
-    // The workspace the command line would build: bases in other fixture files resolve, and
-    // rules that ask about subclasses elsewhere get an answer.
+    // The workspace the command line would build: bases in other fixture files resolve, rules
+    // that ask about subclasses elsewhere get an answer, and no `conftest.py` lies between the
+    // fixtures and their `pyproject.toml`.
     let workspace = build_workspace(&[fixture_dir()], std::slice::from_ref(&path));
     let output = check_source(&source, Some(&path), &settings, &workspace);
     assert!(
@@ -267,4 +268,12 @@ rule_tests! {
     TQ701 => "TQ701",
     TQ702 => "TQ702",
     TQ703 => "TQ703",
+    TQ704 => "TQ704",
+    TQ705 => "TQ705",
+    TQ801 => "TQ801",
+    TQ802 => "TQ802",
+    TQ803 => "TQ803",
+    TQ804 => "TQ804",
+    TQ805 => "TQ805",
+    TQ806 => "TQ806",
 }

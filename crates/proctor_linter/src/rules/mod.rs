@@ -62,4 +62,12 @@ registry! {
     GeneralFixture => general_fixture,
     ResourceWithoutCleanup => resource_without_cleanup,
     MissingSuperSetup => missing_super_setup,
+    UnusedFixtureArgument => unused_fixture_argument,
+    UnknownFixture => unknown_fixture,
+    InsecureTempFile => insecure_temp_file,
+    HardcodedTmpPath => hardcoded_tmp_path,
+    ShellInjection => shell_injection,
+    UnsafeDeserialization => unsafe_deserialization,
+    TlsVerificationDisabled => tls_verification_disabled,
+    LeakedSecret => leaked_secret,
 }

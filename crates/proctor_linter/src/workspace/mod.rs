@@ -30,10 +30,21 @@
 //!
 //! This module never touches the file system itself: it reads through a [`SourceProvider`],
 //! which [`crate::discovery`] implements.
+//!
+//! # The fixture index
+//!
+//! pytest fixtures come from the test's class, its module, the `conftest.py` files up to the
+//! project root, pytest itself and plugins: [`fixtures`] holds the parsed `conftest.py` files
+//! (each parsed at most once, through its own [`FileSource`]) and the lookup, and
+//! [`Workspace::fixture_definition`] answers hover and go-to-definition on a fixture
+//! parameter. Its facts are part of [`Workspace::fingerprint_for`], and
+//! [`Workspace::file_changed`] / [`Workspace::file_removed`] keep it current too.
 
 mod classes;
+pub mod fixtures;
 mod headers;
 pub mod modules;
+pub mod pytest_syntax;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -45,6 +56,7 @@ pub use classes::{
     BaseRef, ClassInfo, FRAMEWORK_CLASSES, FoundMethod, FrameworkClass, MAX_MRO_CLASSES,
     MethodFacts, MethodLookup, ModuleInfo, Mro, MroEntry, Reach, framework_class, linearize,
 };
+pub use fixtures::{FileSource, FixtureDefinition, FixtureIndex, FixtureOrigin};
 pub use headers::{Header, HeaderIndex};
 pub use modules::ModuleLocation;
 
@@ -87,12 +99,14 @@ pub struct Listing {
 #[derive(Clone, Default)]
 pub struct Workspace {
     index: Option<Arc<Index>>,
+    fixtures: Arc<FixtureIndex>,
 }
 
 impl fmt::Debug for Workspace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Workspace")
             .field("indexed", &self.index.is_some())
+            .field("fixtures", &self.fixtures)
             .finish()
     }
 }
@@ -142,7 +156,35 @@ impl Workspace {
                 provider: Box::new(provider),
                 state: Mutex::new(State::default()),
             })),
+            fixtures: Arc::default(),
         }
+    }
+
+    /// This workspace with a fixture index (see [`fixtures`]).
+    pub fn with_fixtures(mut self, fixtures: FixtureIndex) -> Self {
+        self.fixtures = Arc::new(fixtures);
+        self
+    }
+
+    /// The `conftest.py` index.
+    pub fn fixtures(&self) -> &FixtureIndex {
+        &self.fixtures
+    }
+
+    /// The fixture a parameter (or a `usefixtures` name) at `offset` of `source` requests:
+    /// where it is defined, its scope and docstring. For hover and go-to-definition; the
+    /// language server, which has the file parsed already, can call
+    /// [`fixtures::definition_at`] directly.
+    pub fn fixture_definition(
+        &self,
+        path: &Path,
+        source: &str,
+        offset: usize,
+        settings: &crate::settings::Settings,
+    ) -> Option<FixtureDefinition> {
+        let tree = crate::parse::parse(source, None);
+        let file = FileModel::build(&tree, source, Some(path));
+        fixtures::definition_at(&self.fixtures, &file, offset, settings)
     }
 
     /// Whether this workspace can read other files (it is not [`Workspace::empty`]).
@@ -152,8 +194,13 @@ impl Workspace {
 
     /// A hash of the workspace facts that can change the findings of `path`, for caches: the
     /// paths, modification times and sizes of the Python files under `path`'s source root, and
-    /// any unsaved text there. Cheap after the first call for a root (no file is parsed).
+    /// any unsaved text there; and the `conftest.py` files and plugin declarations the
+    /// file's fixtures depend on. Cheap after the first call for a root.
     pub fn fingerprint_for(&self, path: &Path) -> u64 {
+        self.class_fingerprint(path) ^ self.fixtures.fingerprint_for(path).rotate_left(29)
+    }
+
+    fn class_fingerprint(&self, path: &Path) -> u64 {
         let Some(index) = &self.index else {
             return 0;
         };
@@ -218,6 +265,7 @@ impl Workspace {
     /// the file is read from disk again. Queries made afterwards see the change, and the
     /// fingerprints of files under the same source root change.
     pub fn file_changed(&self, path: &Path, unsaved_text: Option<&str>) {
+        self.fixtures.file_changed(path, unsaved_text);
         let Some(index) = &self.index else { return };
         let stamp = match unsaved_text {
             Some(text) => Some(xxhash_rust::xxh3::xxh3_64(text.as_bytes()) | 1 << 63),
@@ -240,6 +288,7 @@ impl Workspace {
 
     /// Tells the index that a file was deleted (any unsaved text for it is dropped too).
     pub fn file_removed(&self, path: &Path) {
+        self.fixtures.file_removed(path);
         let Some(index) = &self.index else { return };
         {
             let mut state = index.lock();
