@@ -53,6 +53,20 @@ impl UnitOutput {
     ) -> UnitOutput {
         let unit = Unit::build(file, settings, node);
         let mut output = UnitOutput::default();
+        if unit.too_deep {
+            for function in &unit.functions {
+                let ctx = FunctionContext {
+                    file,
+                    settings,
+                    unit: &unit,
+                    function,
+                };
+                output
+                    .summaries
+                    .push(crate::summary::summarize_opaque(&ctx));
+            }
+            return output;
+        }
         for function in &unit.functions {
             let ctx = FunctionContext {
                 file,

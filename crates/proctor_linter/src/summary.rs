@@ -151,6 +151,9 @@ pub struct FunctionSummary {
     pub skips: bool,
     /// What the function's own body amounts to.
     pub body: BodyShape,
+    /// The function was not looked into (see [`summarize_opaque`]): it may call or reference
+    /// anything.
+    pub opaque: bool,
     /// Attributes read through objects other than `self`/`cls` (`inst.force` and
     /// `self.inst.force` both give `force`), nested functions included: a helper that keeps the
     /// test case under another name reads its attributes this way.
@@ -260,6 +263,48 @@ pub fn asserts_directly(ctx: &FunctionContext, function: &crate::unit::Function)
         .nodes(Kind::Call)
         .iter()
         .any(|call| is_assertion_call(&nested, *call))
+}
+
+/// A summary of a function that was not looked into (its unit nests deeper than
+/// [`crate::unit::MAX_DEPTH`]): it claims what keeps file checks silent — it asserts, and it
+/// hands `self` to code Proctor cannot see.
+pub fn summarize_opaque(ctx: &FunctionContext) -> FunctionSummary {
+    let function = ctx.function;
+    FunctionSummary {
+        name: function.name.to_string(),
+        name_range: TextRange::of(function.name_node),
+        range: TextRange::of(function.outer),
+        kind: function.kind,
+        class: ctx.unit.root().class,
+        parent: function.parent,
+        is_async: function.is_async,
+        has_docstring: function.docstring.is_some(),
+        asserts: true,
+        self_calls: Vec::new(),
+        bare_calls: Vec::new(),
+        self_reads: Vec::new(),
+        self_writes: Vec::new(),
+        bindings: Vec::new(),
+        keyword_arguments: Vec::new(),
+        decorators: Vec::new(),
+        local_method: false,
+        camel_api_names: Vec::new(),
+        super_calls: Vec::new(),
+        self_escapes: true,
+        attribute_reads: Vec::new(),
+        resources: Vec::new(),
+        stops_all_patches: true,
+        nests_temp_files: true,
+        pytest: None,
+        self_passed_to: Vec::new(),
+        passed_names: Vec::new(),
+        imported_calls: Vec::new(),
+        imported_callbacks: Vec::new(),
+        required_parameters: 0,
+        skips: true,
+        body: BodyShape::Statements,
+        opaque: true,
+    }
 }
 
 /// Summarises the function of `ctx`.
@@ -480,6 +525,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             .count(),
         skips,
         body: body_shape(ctx, function),
+        opaque: false,
         attribute_reads,
         resources: crate::rules::resource_without_cleanup::resources(ctx),
         stops_all_patches,

@@ -70,11 +70,20 @@ impl<'t> Function<'t> {
 /// Identifier text → (owning function, position in its identifier bucket).
 type IdentifierIndex = HashMap<Box<str>, Vec<(usize, usize)>>;
 
+/// How deep a unit's syntax tree may go before Proctor stops looking inside it. Valid Python
+/// cannot come close: CPython's tokenizer allows 100 levels of indentation and its parser 200
+/// levels of nested brackets. Deeper input is generated or broken; checking it would only risk
+/// quadratic work (tree-sitter finds a node's parent from the root), so such a unit is treated
+/// as opaque: no function checks, and summaries that keep file checks silent.
+pub const MAX_DEPTH: usize = 1_000;
+
 /// One unit, with its functions in source order.
 #[derive(Debug)]
 pub struct Unit<'t> {
     pub node: UnitNode<'t>,
     pub functions: Vec<Function<'t>>,
+    /// The unit nests deeper than [`MAX_DEPTH`]: it was not walked completely.
+    pub too_deep: bool,
     source: &'t str,
     /// Identifier text → (owning function, position in its identifier bucket), built on first
     /// use. It holds no borrowed data, so the unit stays covariant in `'t`.
@@ -99,6 +108,7 @@ impl<'t> Unit<'t> {
         let mut owners: Vec<(usize, usize)> = vec![(0, 0)];
         let mut cursor = node.outer.walk();
         let mut depth = 0usize;
+        let mut too_deep = false;
         loop {
             let current = cursor.node();
             if depth > 0 && current.is_named() {
@@ -114,15 +124,20 @@ impl<'t> Unit<'t> {
                     node.function,
                 );
             }
-            if cursor.goto_first_child() {
-                depth += 1;
-                continue;
+            if depth < MAX_DEPTH {
+                if cursor.goto_first_child() {
+                    depth += 1;
+                    continue;
+                }
+            } else if cursor.node().child_count() > 0 {
+                too_deep = true;
             }
             loop {
                 if depth == 0 {
                     return Unit {
                         node,
                         functions,
+                        too_deep,
                         source: file.source,
                         identifiers: OnceCell::new(),
                     };

@@ -279,10 +279,14 @@ fn in_class_with_constructor(
     ))
 }
 
-/// Whether the file calls or hands around the function by name.
+/// Whether the file calls or hands around the function by name (or might: a function too deeply
+/// nested to be looked into could).
 fn is_referenced(functions: &[FunctionSummary], summary: &FunctionSummary) -> bool {
     let name = summary.name.as_str();
     functions.iter().any(|f| {
+        if f.opaque {
+            return true;
+        }
         if summary.class.is_some() {
             f.self_calls.iter().any(|c| c == name) || f.self_reads.iter().any(|c| c == name)
         } else {
