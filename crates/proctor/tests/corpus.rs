@@ -185,6 +185,10 @@ fn reviewed_test_gets_the_findings_of_its_review() {
             ),
         "the docstring stub is derived from the test's name"
     );
+    assert!(
+        lines_of(&items, "TQ501").is_empty(),
+        "no TQ501: the test asserts through _assert_pci_device_allocated"
+    );
     assert_eq!(
         lines_of(&items, "TQ603"),
         Vec::<u64>::new(),
