@@ -1,3 +1,4 @@
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
@@ -6,7 +7,7 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
 use crate::settings::Settings;
-use crate::workspace::Workspace;
+use crate::workspace::{FileClasses, MethodLookup, Mro, MroEntry, Workspace};
 
 pub const RULE: Rule = Rule {
     id: RuleId::TestWithoutAssertion,
@@ -27,7 +28,10 @@ no call to a helper that asserts.
 Helpers are followed transitively: `self._assert_pci_device_allocated(..)` counts when the body
 of `_assert_pci_device_allocated` asserts, whether it is defined in the test's class, in a base
 class or mixin defined in the same file, or (for a method a base class leaves to its
-subclasses) in a subclass in the same file. Module functions of the file are followed the same
+subclasses) in a subclass in the same file. Helpers inherited from base classes and mixins in
+other files of the project (Nova's `test.TestCase`, `integrated_helpers.InstanceHelperMixin`)
+are found through the workspace's class index and followed the same way, through the `self.`
+and `super()` calls they make. Module functions of the file are followed the same
 way when the test calls them, decorates itself with them, or hands them over as callbacks
 (`side_effect=fake_get`, `side_effect=self._fake_get`). A decorator named like an assertion
 helper (`@check_figures_equal()`) or pytest-mpl's `@pytest.mark.mpl_image_compare` counts as an
@@ -69,22 +73,26 @@ suppress the finding with `# noqa: TQ501` on the `def` line.
 None: only the author knows what the test should check.
 
 ### Known limits
-- When the test calls a method of `self` that is not defined in the file and the test's class
-  has a base class defined in another file (a project `TestCase` such as Nova's
-  `test.TestCase`, or a mixin imported from a helpers module), the method might assert, so the
-  rule stays silent. Methods of the framework's own `TestCase` (`addCleanup`, `useFixture`,
-  `subTest`, `patch`…) are known not to assert.
+- When the test calls a method of `self` that a base class the index cannot read might
+  define (a class of a third-party package, a base written in a form the index does not
+  follow), or a class-level attribute of a base in another file, the method might assert, so
+  the rule stays silent. Methods of the framework's own `TestCase` (`addCleanup`,
+  `useFixture`, `subTest`, `patch`…) are known not to assert. An inherited helper from
+  another file is followed only through its calls on `self` and `super()`: a module function
+  it calls is taken not to assert unless its name matches the assertion-helper patterns.
 - For the same reason it stays silent when the test calls an attribute of `self` that holds
   something other than a mock or a function of the file (`cls.check = partial(_check, ...)`),
   hands `self` to a function of another module
-  (`compare_obj(self, ...)`), installs a fake imported from the project's test code
+  (`compare_obj(self, ...)`; an inherited helper that does so counts too), installs a fake
+  imported from the project's test code
   (`side_effect=fakes.fake_get`, `stub_out(.., fakes.stub_volume_get)`), calls a method of
   `self` it cannot find anywhere, or reaches a helper whose body is only `pass` or
   `raise NotImplementedError` (a subclass elsewhere is expected to fill it in). A pytest-style
   test that calls a function imported from the project's test code (a module under `tests`,
   `test_*`, `conftest`, `*helpers*`, or a relative import) is left alone too: such helpers
   assert with a plain `assert`. Functions of other modules are taken not to assert.
-- Assertions in the class's `tearDown` (or `asyncTearDown`) count for every test of the class.
+- Assertions in the class's `tearDown` (or `asyncTearDown`), its own or inherited, count for
+  every test of the class.
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
   or are marked as expected failures (`@pytest.mark.xfail`, `@unittest.expectedFailure`; their
   outcome is the exception they raise) are not flagged, and neither are empty tests: TQ604
@@ -138,16 +146,17 @@ enum Lookup {
 }
 
 /// What the bases of a class defined outside the file say about a method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-// `Asserts` and `DoesNotAssert` are for answers from the workspace's class index, which
-// `method_outside_file` does not consult yet.
-#[allow(dead_code)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Outside {
-    /// No base outside the file defines it (the bases are all framework classes).
+    /// No class of its method resolution order defines it.
     NotDefined,
+    /// It asserts, or something it calls on `self` outside the file does.
     Asserts,
+    /// Everything it reaches is known and nothing asserts.
     DoesNotAssert,
-    /// A base outside the file could define it, and nothing is known about that base.
+    /// Nothing outside the file asserts, but it reaches these methods of the file.
+    Follow(Vec<usize>),
+    /// A base that could define it, or something it reaches, is not known.
     Unknown,
 }
 
@@ -238,6 +247,10 @@ struct FileIndex<'a, 't> {
     definitions: HashMap<(Option<ClassId>, &'a str), usize>,
     /// Each class's in-file ancestors in method-resolution order (itself first).
     ancestors: Vec<Vec<ClassId>>,
+    /// The file's classes seen through the workspace's class index, built on first use.
+    classes: OnceCell<FileClasses<'a>>,
+    /// Each class's full method resolution order, computed on first use.
+    mros: Vec<OnceCell<Mro>>,
 }
 
 impl<'a, 't> FileIndex<'a, 't> {
@@ -263,6 +276,8 @@ impl<'a, 't> FileIndex<'a, 't> {
             workspace,
             definitions,
             ancestors,
+            classes: OnceCell::new(),
+            mros: (0..file.classes.len()).map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -305,9 +320,20 @@ impl<'a, 't> FileIndex<'a, 't> {
         let Some(class) = summary.class else {
             return verdict;
         };
-        let tear_downs = ["tearDown", "asyncTearDown"]
-            .into_iter()
-            .flat_map(|name| self.in_file_definitions(class, name));
+        let mut tear_downs = Vec::new();
+        for name in ["tearDown", "asyncTearDown"] {
+            let found = self.in_file_definitions(class, name);
+            if !found.is_empty() {
+                tear_downs.extend(found);
+                continue;
+            }
+            // A `tearDown` inherited from a base class of another file.
+            match self.method_outside_file(class, name, false) {
+                Outside::Asserts => return Verdict::Asserts,
+                Outside::Follow(found) => tear_downs.extend(found),
+                Outside::NotDefined | Outside::DoesNotAssert | Outside::Unknown => {}
+            }
+        }
         for tear_down in tear_downs {
             if self.follow(tear_down, Some(class)) == Verdict::Asserts {
                 return Verdict::Asserts;
@@ -463,9 +489,10 @@ impl<'a, 't> FileIndex<'a, 't> {
         if let Some(lookup) = self.attribute_call(class, name) {
             return lookup;
         }
-        match self.method_outside_file(class, name) {
+        match self.method_outside_file(class, name, false) {
             Outside::Asserts => Lookup::Asserts,
             Outside::DoesNotAssert => Lookup::Absent,
+            Outside::Follow(found) => Lookup::Found(found),
             // Defined nowhere we can see: a subclass elsewhere (or a mixin's host class)
             // provides it.
             Outside::NotDefined | Outside::Unknown => Lookup::Unknown,
@@ -490,9 +517,10 @@ impl<'a, 't> FileIndex<'a, 't> {
         if FRAMEWORK_METHODS.contains(&name) {
             return Lookup::Absent;
         }
-        match self.method_outside_file(class, name) {
+        match self.method_outside_file(class, name, true) {
             Outside::Asserts => Lookup::Asserts,
             Outside::DoesNotAssert | Outside::NotDefined => Lookup::Absent,
+            Outside::Follow(found) => Lookup::Found(found),
             Outside::Unknown => Lookup::Unknown,
         }
     }
@@ -542,20 +570,81 @@ impl<'a, 't> FileIndex<'a, 't> {
     }
 
     /// What the bases of `class` (or of its in-file ancestors) that are defined outside this
-    /// file contribute for method `name`.
+    /// file contribute for method `name` (for `super().<name>` with `after_class`: only the
+    /// classes after `class` in its method resolution order).
     ///
-    /// This is the one place that looks beyond the file, and it takes everything a lookup in
-    /// the workspace's class index needs (the workspace, the file with its path, the summaries,
-    /// the class). It does not consult the index yet: a base that is not a framework `TestCase`
-    /// (or `object`) is unknown.
-    fn method_outside_file(&self, class: ClassId, name: &str) -> Outside {
-        let (_workspace, _file, _functions, _name) =
-            (self.workspace, self.file, self.functions, name);
+    /// The workspace's class index gives the method resolution order. A method found in a
+    /// class of another file is followed through the `self.` and `super()` calls it makes
+    /// (and the methods it reads from `self`, handed over as callbacks): methods of other
+    /// files are judged by their facts, methods of this file it reaches (an override in the
+    /// test's class, say) are handed back to be followed like the test's own calls.
+    fn method_outside_file(&self, class: ClassId, name: &str, after_class: bool) -> Outside {
         if self.outside_bases(class).iter().all(|base| is_framework_base(base)) {
-            Outside::NotDefined
-        } else {
-            Outside::Unknown
+            return Outside::NotDefined;
         }
+        let Some(mro) = self.mro(class) else {
+            return Outside::Unknown;
+        };
+        let found = match if after_class {
+            mro.lookup_after(0, name)
+        } else {
+            mro.lookup(name)
+        } {
+            MethodLookup::Found(found) => found,
+            MethodLookup::NotDefined => return Outside::NotDefined,
+            // A class-level attribute (`check = staticmethod(..)`, `partial(..)`) could be
+            // anything; an unresolved base could define the method.
+            MethodLookup::Attribute | MethodLookup::Unknown => return Outside::Unknown,
+        };
+        let reach = mro.reach([found]);
+        let mut unknown = reach.unknown;
+        let mut local = Vec::new();
+        for method in &reach.methods {
+            match mro.entries.get(method.owner) {
+                Some(MroEntry::Class(owner)) if owner.local_id.is_some() => {
+                    // A method of this file: followed with everything the rule knows.
+                    if let Some(&position) = self
+                        .definitions
+                        .get(&(owner.local_id, method.facts.name.as_str()))
+                    {
+                        local.push(position);
+                    }
+                }
+                Some(MroEntry::Class(_)) => {
+                    if method.facts.asserts(self.settings) {
+                        return Outside::Asserts;
+                    }
+                    // A placeholder a subclass elsewhere fills in, or `self` handed to code
+                    // that may assert through it.
+                    if method.facts.placeholder || method.facts.self_escapes {
+                        unknown = true;
+                    }
+                }
+                Some(MroEntry::Framework(_)) => {
+                    if method.facts.asserts(self.settings) {
+                        return Outside::Asserts;
+                    }
+                }
+                Some(MroEntry::Unknown(_)) | None => unknown = true,
+            }
+        }
+        if unknown {
+            Outside::Unknown
+        } else if local.is_empty() {
+            Outside::DoesNotAssert
+        } else {
+            Outside::Follow(local)
+        }
+    }
+
+    /// The method resolution order of each class of the file, computed on first use.
+    fn mro(&self, class: ClassId) -> Option<&Mro> {
+        let cell = self.mros.get(class)?;
+        Some(cell.get_or_init(|| {
+            self.classes
+                .get_or_init(|| FileClasses::new(self.workspace, self.file, self.functions))
+                .mro(class)
+        }))
     }
 
     /// `self.<name>(..)` where `name` is an attribute rather than a method: assigned as
