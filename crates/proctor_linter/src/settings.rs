@@ -274,15 +274,30 @@ impl Settings {
 
 /// `*` matches any run of characters, `?` any one; everything else matches itself.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    // The common shape, `prefix*` (`assert*`, `_check*`), needs no matching machinery; this
+    // runs for every call of every function.
+    if let Some(prefix) = pattern.strip_suffix('*')
+        && !prefix.contains(['*', '?'])
+    {
+        return text.starts_with(prefix);
+    }
+    if pattern.is_ascii() && text.is_ascii() {
+        return match_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let pattern: Vec<char> = pattern.chars().collect();
     let text: Vec<char> = text.chars().collect();
+    match_units(&pattern, &text, '*', '?')
+}
+
+/// Wildcard matching over characters (or ASCII bytes), with backtracking to the last `*`.
+fn match_units<T: PartialEq + Copy>(pattern: &[T], text: &[T], any_run: T, any_one: T) -> bool {
     let (mut p, mut t) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == text[t]) {
+        if p < pattern.len() && (pattern[p] == any_one || pattern[p] == text[t]) {
             p += 1;
             t += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
+        } else if p < pattern.len() && pattern[p] == any_run {
             star = Some(p);
             mark = t;
             p += 1;
@@ -294,7 +309,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    pattern[p..].iter().all(|c| *c == '*')
+    pattern[p..].iter().all(|c| *c == any_run)
 }
 
 #[cfg(test)]
@@ -324,5 +339,42 @@ mod tests {
         assert!(wildcard_match("_wait_for*", "_wait_for_state"));
         assert!(!wildcard_match("check*", "_check_it"));
         assert!(wildcard_match("*x?z", "abxyz"));
+    }
+
+    #[test]
+    fn wildcard_fast_paths_agree_with_character_matching() {
+        let patterns = [
+            "assert*", "a*", "*", "", "?", "é*", "*é", "a?c*", "*x?z", "ab", "a**", "**b",
+        ];
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "assert",
+            "assertEqual",
+            "é",
+            "éa",
+            "aé",
+            "xé",
+            "abxyz",
+            "a?c",
+            "a*",
+            "_assert",
+        ];
+        for pattern in patterns {
+            for text in texts {
+                let p: Vec<char> = pattern.chars().collect();
+                let t: Vec<char> = text.chars().collect();
+                assert_eq!(
+                    wildcard_match(pattern, text),
+                    match_units(&p, &t, '*', '?'),
+                    "{pattern:?} {text:?}"
+                );
+            }
+        }
+        assert!(wildcard_match("é*", "éa"));
+        assert!(!wildcard_match("a?", "aéé"));
+        assert!(wildcard_match("a?", "aé"));
     }
 }

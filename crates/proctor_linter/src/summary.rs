@@ -426,16 +426,17 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 self_passed_to.push(name);
             }
         }
+        let targets = plain_assignment_targets(f);
         for attribute in f.nodes(Kind::Attribute) {
+            if targets.contains(&attribute.id()) {
+                continue;
+            }
             let (Some(object), Some(name)) = (
                 field(*attribute, Field::Object),
                 field(*attribute, Field::Attribute),
             ) else {
                 continue;
             };
-            if is_plain_assignment_target(*attribute) {
-                continue;
-            }
             if is_self(source, object) {
                 self_reads.push(source[name.byte_range()].to_string());
             } else {
@@ -540,26 +541,26 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
 /// usually data (Nova's `expected_attrs=[...]` says which fields to load), not a check.
 fn delegates_check(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
     let source = ctx.source();
-    function
-        .nodes(Kind::KeywordArgument)
-        .iter()
-        .any(|argument| {
-            let (Some(name), Some(value)) = (
-                field(*argument, Field::Name),
-                field(*argument, Field::Value),
-            ) else {
-                return false;
-            };
-            let in_call = argument
-                .parent()
-                .and_then(|list| list.parent())
-                .is_some_and(|call| kind(call) == Kind::Call);
-            in_call
-                && !matches!(kind(value), Kind::False | Kind::None)
-                && source.get(name.byte_range()).is_some_and(|name| {
-                    !name.starts_with("expect") && ctx.settings.is_assertion_helper(name)
-                })
-        })
+    if function.nodes(Kind::KeywordArgument).is_empty() {
+        return false;
+    }
+    // The keyword arguments of the function's calls (not of class statements).
+    function.nodes(Kind::Call).iter().any(|call| {
+        crate::model::call_arguments(*call)
+            .into_iter()
+            .filter(|argument| kind(*argument) == Kind::KeywordArgument)
+            .any(|argument| {
+                let (Some(name), Some(value)) =
+                    (field(argument, Field::Name), field(argument, Field::Value))
+                else {
+                    return false;
+                };
+                !matches!(kind(value), Kind::False | Kind::None)
+                    && source.get(name.byte_range()).is_some_and(|name| {
+                        !name.starts_with("expect") && ctx.settings.is_assertion_helper(name)
+                    })
+            })
+    })
 }
 
 /// `super()` or `super(Class, self)`.
@@ -801,22 +802,36 @@ fn self_argument_use<'s>(source: &'s str, call: tree_sitter::Node) -> SelfArgume
     SelfArgument::Escapes
 }
 
-/// `self.x` as the whole left side of `=` (a write, not a read). `self.x += 1` reads too.
-fn is_plain_assignment_target(attribute: tree_sitter::Node) -> bool {
-    let mut node = attribute;
-    // Walk up through tuple targets: `self.a, self.b = ...`.
-    while let Some(parent) = node.parent() {
-        match kind(parent) {
-            Kind::PatternList | Kind::TuplePattern | Kind::ListPattern | Kind::ExpressionList => {
-                node = parent
+/// The attributes of a function that are written by a plain `=` (the whole left side, or an
+/// element of a tuple or list target: `self.a, self.b = ...`), by node id; these are writes,
+/// not reads. `self.x += 1` reads too. Found from the function's assignments downwards, which
+/// is cheaper than asking each attribute for its parents.
+fn plain_assignment_targets(function: &crate::unit::Function) -> HashSet<usize> {
+    let mut targets = HashSet::new();
+    let mut stack = Vec::new();
+    for assignment in function.nodes(Kind::Assignment) {
+        let Some(left) = field(*assignment, Field::Left) else {
+            continue;
+        };
+        stack.push(left);
+        // Tuple targets nest only as deep as the source does; the stack bounds the walk.
+        while let Some(node) = stack.pop() {
+            match kind(node) {
+                Kind::Attribute => {
+                    targets.insert(node.id());
+                }
+                Kind::PatternList
+                | Kind::TuplePattern
+                | Kind::ListPattern
+                | Kind::ExpressionList => {
+                    let mut cursor = node.walk();
+                    stack.extend(node.named_children(&mut cursor));
+                }
+                _ => {}
             }
-            Kind::Assignment => {
-                return field(parent, Field::Left) == Some(node);
-            }
-            _ => return false,
         }
     }
-    false
+    targets
 }
 
 fn self_writes(

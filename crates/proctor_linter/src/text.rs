@@ -93,17 +93,12 @@ impl LineIndex {
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
         let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    starts.push(i + 1);
-                }
-                _ => {}
+        while let Some(found) = memchr::memchr2(b'\n', b'\r', bytes.get(i..).unwrap_or(&[])) {
+            i += found;
+            if bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
             }
+            starts.push(i + 1);
             i += 1;
         }
         Self {
@@ -244,6 +239,35 @@ mod tests {
             index.line_column(text, 5),
             LineColumn { line: 3, column: 1 }
         );
+    }
+
+    #[test]
+    fn line_starts_follow_every_break() {
+        for text in [
+            "",
+            "\n",
+            "\r",
+            "\r\n",
+            "\n\r",
+            "\r\r\n\n",
+            "a\r",
+            "é\r\néé\nx",
+        ] {
+            let index = LineIndex::new(text);
+            let mut expected = vec![0];
+            let bytes = text.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                if matches!(bytes[i], b'\n' | b'\r') {
+                    expected.push(i + 1);
+                }
+                i += 1;
+            }
+            assert_eq!(index.starts, expected, "{text:?}");
+        }
     }
 
     #[test]

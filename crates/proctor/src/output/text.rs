@@ -5,7 +5,9 @@ use std::io::{self, IsTerminal, Write};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use proctor_linter::Severity;
 
-use super::located;
+use rayon::prelude::*;
+
+use super::{Located, located};
 use crate::check::FileResult;
 
 pub fn write(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
@@ -15,53 +17,67 @@ pub fn write(out: &mut impl Write, results: &[FileResult]) -> io::Result<()> {
     } else {
         Renderer::plain()
     };
-    for item in located(results) {
-        let file = item.file;
-        let diagnostic = item.diagnostic;
-        let rule = diagnostic.rule.rule();
-        // Show whole lines from the finding's first to its last (at most 6), so the renderer
-        // never has to look at the rest of a possibly huge file.
-        let first_line = item.start.line - 1;
-        let last_line = (item.end.line - 1).min(first_line + 5);
-        let snippet_start = file.lines.line_start(first_line);
-        let snippet_end = file.lines.line_range(last_line, &file.source).end;
-        let text = &file.source[snippet_start..snippet_end.max(snippet_start)];
-        let span_start = diagnostic
-            .range
-            .start
-            .saturating_sub(snippet_start)
-            .min(text.len());
-        let span_end = diagnostic
-            .range
-            .end
-            .saturating_sub(snippet_start)
-            .clamp(span_start, text.len());
-        let level = match rule.severity {
-            Severity::Error => Level::ERROR,
-            Severity::Warning => Level::WARNING,
-            Severity::Info => Level::INFO,
-        };
-        let title = level
-            .primary_title(diagnostic.message.as_str())
-            .id(rule.code);
-        let snippet = Snippet::source(text)
-            .line_start(item.start.line)
-            .path(file.display.as_str())
-            .fold(false)
-            .annotation(
-                AnnotationKind::Primary
-                    .span(span_start..span_end)
-                    .label(rule.name),
-            );
-        let mut report = vec![title.element(snippet)];
-        let help;
-        if let Some(fix) = &diagnostic.fix {
-            help = format!("{} ({} fix)", fix.message, fix.applicability.as_str());
-            report.push(Group::with_title(
-                Level::HELP.secondary_title(help.as_str()),
-            ));
+    // Rendering dominates writing: render a batch of findings in parallel, write it in order.
+    for batch in located(results).chunks(BATCH) {
+        let rendered: Vec<String> = batch
+            .par_iter()
+            .map(|item| render(&renderer, item))
+            .collect();
+        for text in rendered {
+            writeln!(out, "{text}\n")?;
         }
-        writeln!(out, "{}\n", renderer.render(&report))?;
     }
     Ok(())
+}
+
+/// Findings rendered at once: enough to keep every thread busy, few enough to keep memory low.
+const BATCH: usize = 4096;
+
+fn render(renderer: &Renderer, item: &Located) -> String {
+    let file = item.file;
+    let diagnostic = item.diagnostic;
+    let rule = diagnostic.rule.rule();
+    // Show whole lines from the finding's first to its last (at most 6), so the renderer
+    // never has to look at the rest of a possibly huge file.
+    let first_line = item.start.line - 1;
+    let last_line = (item.end.line - 1).min(first_line + 5);
+    let snippet_start = file.lines.line_start(first_line);
+    let snippet_end = file.lines.line_range(last_line, &file.source).end;
+    let text = &file.source[snippet_start..snippet_end.max(snippet_start)];
+    let span_start = diagnostic
+        .range
+        .start
+        .saturating_sub(snippet_start)
+        .min(text.len());
+    let span_end = diagnostic
+        .range
+        .end
+        .saturating_sub(snippet_start)
+        .clamp(span_start, text.len());
+    let level = match rule.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    };
+    let title = level
+        .primary_title(diagnostic.message.as_str())
+        .id(rule.code);
+    let snippet = Snippet::source(text)
+        .line_start(item.start.line)
+        .path(file.display.as_str())
+        .fold(false)
+        .annotation(
+            AnnotationKind::Primary
+                .span(span_start..span_end)
+                .label(rule.name),
+        );
+    let mut report = vec![title.element(snippet)];
+    let help;
+    if let Some(fix) = &diagnostic.fix {
+        help = format!("{} ({} fix)", fix.message, fix.applicability.as_str());
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
+    }
+    renderer.render(&report)
 }
