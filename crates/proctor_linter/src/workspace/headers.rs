@@ -22,10 +22,27 @@ pub struct Header {
 /// Every `class` header of a text.
 pub fn scan(text: &str) -> Vec<Header> {
     let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
+    let bytes = text.as_bytes();
+    // Only lines that hold `class` can start a header: find those (the scan reads every file
+    // of a source root, so it must not look at every line).
+    // The end of the last line looked at: every position before it has been dealt with, and
+    // it is the start of a line.
+    let mut done = 0;
+    for found in memchr::memmem::find_iter(bytes, b"class") {
+        if found < done {
+            // A later `class` on a line already looked at is not its first word.
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &bytes[done..found]).map_or(done, |i| done + i + 1);
+        let end = memchr::memchr(b'\n', &bytes[found..]).map_or(bytes.len(), |i| found + i + 1);
+        done = end;
+        // `class` must be the first word of its line.
+        let (Some(indent), Some(line)) = (text.get(start..found), text.get(start..end)) else {
+            continue;
+        };
+        if !indent.chars().all(char::is_whitespace) {
+            continue;
+        }
         let trimmed = line.trim_start();
         let Some(rest) = trimmed.strip_prefix("class") else {
             continue;
@@ -191,6 +208,22 @@ mod tests {
         assert_eq!(headers[1].bases, vec!["TestCase", "Mixin"]);
         assert_eq!(headers[2].bases, vec!["A", "ABCMeta"]);
         assert_eq!(headers[3].bases, vec!["with_metaclass", "M", "Base"]);
+    }
+
+    #[test]
+    fn only_the_first_word_of_a_line_starts_a_header() {
+        let text =
+            "x = 'class A(B)'\n  class  C ( D ) :\r\n\tclass E(F): class G(H)\nclass\nclass I";
+        let names: Vec<(String, Vec<String>)> =
+            scan(text).into_iter().map(|h| (h.name, h.bases)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("C".to_string(), vec!["D".to_string()]),
+                ("E".to_string(), vec!["F".to_string()]),
+                ("I".to_string(), vec![]),
+            ]
+        );
     }
 
     #[test]
