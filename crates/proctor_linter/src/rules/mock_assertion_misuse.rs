@@ -382,11 +382,23 @@ fn defined_here(ctx: &FunctionContext, name: &str) -> bool {
             .any(|c| c.method_names.iter().any(|m| m == name))
 }
 
+/// How far a misspelling may be from the assertion it means.
+const MAX_DISTANCE: usize = 2;
+
 /// The real assertions at the smallest edit distance (at most 2) from `name`.
 fn closest_assertions(name: &str) -> Option<Vec<&'static str>> {
+    // Names whose length is more than 2 away from every assertion's cannot be within distance
+    // 2 of any: most calls stop here, before any distance is computed.
+    let length = name.chars().count();
+    if !ASSERTIONS
+        .iter()
+        .any(|a| a.len().abs_diff(length) <= MAX_DISTANCE)
+    {
+        return None;
+    }
     let mut best: Option<(usize, Vec<&'static str>)> = None;
     for assertion in ASSERTIONS {
-        let Some(distance) = edit_distance(name, assertion, 2) else {
+        let Some(distance) = edit_distance(name, assertion, MAX_DISTANCE) else {
             continue;
         };
         match &mut best {
@@ -401,30 +413,53 @@ fn closest_assertions(name: &str) -> Option<Vec<&'static str>> {
 /// The optimal-string-alignment distance (insertions, deletions, substitutions and adjacent
 /// transpositions) between `a` and `b`, or `None` when it exceeds `limit`.
 fn edit_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    if a.is_ascii() && b.is_ascii() {
+        return bounded_distance(a.as_bytes(), b.as_bytes(), limit);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    bounded_distance(&a, &b, limit)
+}
+
+/// [`edit_distance`] over units: only cells within `limit` of the diagonal are computed (any
+/// alignment leaving that band costs more than `limit`), and the computation stops as soon as
+/// a whole row exceeds `limit`. Runs for nearly every method call of every test.
+fn bounded_distance<T: PartialEq>(a: &[T], b: &[T], limit: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > limit {
         return None;
     }
+    // Values above `limit` are all the same to the caller: cap them so they cannot overflow.
+    let over = limit + 1;
     let width = b.len() + 1;
-    let mut rows = vec![vec![0usize; width]; a.len() + 1];
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
+    let mut before = vec![over; width];
+    let mut previous: Vec<usize> = (0..width).map(|j| j.min(over)).collect();
+    let mut current = vec![over; width];
     for i in 1..=a.len() {
-        rows[i][0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut value = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                value = value.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = value;
+        let low = i.saturating_sub(limit).max(1);
+        let high = (i + limit).min(b.len());
+        current.fill(over);
+        if i <= limit {
+            current[0] = i;
         }
+        let mut best = current[0];
+        for j in low..=high {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut value = (previous[j] + 1)
+                .min(current[j - 1] + 1)
+                .min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                value = value.min(before[j - 2] + 1);
+            }
+            current[j] = value.min(over);
+            best = best.min(current[j]);
+        }
+        if best > limit {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
     }
-    let distance = rows[a.len()][b.len()];
+    let distance = previous[b.len()];
     (distance <= limit).then_some(distance)
 }
 
@@ -439,6 +474,56 @@ mod tests {
         assert_eq!(edit_distance("assert_called_once_wiht", "assert_called_once_with", 2), Some(1));
         assert_eq!(edit_distance("assert_called", "assert_called_with", 2), None);
         assert_eq!(edit_distance("abc", "abc", 2), Some(0));
+    }
+
+    /// The whole optimal-string-alignment matrix, for comparison.
+    fn full_distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        if a.len().abs_diff(b.len()) > limit {
+            return None;
+        }
+        let width = b.len() + 1;
+        let mut rows = vec![vec![0usize; width]; a.len() + 1];
+        for (j, cell) in rows[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            rows[i][0] = i;
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut value = (rows[i - 1][j] + 1)
+                    .min(rows[i][j - 1] + 1)
+                    .min(rows[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    value = value.min(rows[i - 2][j - 2] + 1);
+                }
+                rows[i][j] = value;
+            }
+        }
+        let distance = rows[a.len()][b.len()];
+        (distance <= limit).then_some(distance)
+    }
+
+    #[test]
+    fn bounded_distances_agree_with_the_whole_matrix() {
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "assert_called", "assert_caled", "asert_called",
+            "assret_called_with", "assert_called_with", "assert_called_once_with", "called",
+            "build_and_run_instance", "assert_any_call", "assert_has_calls", "éé", "éa", "aé",
+            "assert_not_called", "assert_not_caled", "sasert_called", "xx_called",
+        ];
+        for a in words {
+            for b in words {
+                for limit in 0..4 {
+                    assert_eq!(
+                        edit_distance(a, b, limit),
+                        full_distance(a, b, limit),
+                        "{a:?} {b:?} {limit}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
