@@ -155,12 +155,7 @@ pub fn finish(
         }));
     }
     let module_ctx = ModuleContext { file, settings };
-    let file_ctx = FileContext {
-        file,
-        settings,
-        functions: &summaries,
-        workspace,
-    };
+    let file_ctx = FileContext::new(file, settings, &summaries, workspace);
     for rule in rules.iter() {
         if let Some(check) = rule.module_check {
             run_guarded(rule, &mut diagnostics, &mut panics, |out| {

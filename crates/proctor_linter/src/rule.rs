@@ -11,6 +11,7 @@
 //! - a **file check** runs once per file over the owned [`FunctionSummary`]s of every function
 //!   and the skeleton; it never walks function bodies, so it stays cheap on every keystroke.
 
+use std::cell::OnceCell;
 use std::fmt;
 
 use tree_sitter::Node;
@@ -21,7 +22,7 @@ use crate::registry::RuleId;
 use crate::settings::Settings;
 use crate::summary::FunctionSummary;
 use crate::unit::{Function, Unit};
-use crate::workspace::Workspace;
+use crate::workspace::{FileClasses, Workspace};
 
 /// The fixed categories of rules (they appear in JSON output).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -270,4 +271,30 @@ pub struct FileContext<'a, 't> {
     pub settings: &'a Settings,
     pub functions: &'a [FunctionSummary],
     pub workspace: &'a Workspace,
+    /// The file's classes seen through the workspace, built by the first check that asks and
+    /// shared by the others (with their method resolution orders).
+    classes: OnceCell<FileClasses>,
+}
+
+impl<'a, 't> FileContext<'a, 't> {
+    pub fn new(
+        file: &'a FileModel<'t>,
+        settings: &'a Settings,
+        functions: &'a [FunctionSummary],
+        workspace: &'a Workspace,
+    ) -> Self {
+        Self {
+            file,
+            settings,
+            functions,
+            workspace,
+            classes: OnceCell::new(),
+        }
+    }
+
+    /// The file's classes seen through the workspace's class index (see [`FileClasses`]).
+    pub fn classes(&self) -> &FileClasses {
+        self.classes
+            .get_or_init(|| FileClasses::new(self.workspace, self.file, self.functions))
+    }
 }

@@ -6,7 +6,7 @@ use crate::model::{ClassKind, FunctionKind, SetupKind};
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::SelfWrite;
-use crate::workspace::{FileClasses, MethodLookup, Mro};
+use crate::workspace::{MethodLookup, Mro};
 
 pub const RULE: Rule = Rule {
     id: RuleId::GeneralFixture,
@@ -67,7 +67,6 @@ that keeps the test case) counts as used.
 };
 
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
-    let mut classes: Option<FileClasses> = None;
     // Attributes read on other objects by code that may hold the test case under another name:
     // module functions, classes that are not tests, and functions nested anywhere.
     let read_elsewhere: HashSet<&str> = ctx
@@ -104,7 +103,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         if writes.is_empty() {
             continue;
         }
-        let classes = classes.get_or_insert_with(|| FileClasses::new(ctx.workspace, ctx.file, ctx.functions));
+        let classes = ctx.classes();
         if classes.is_subclassed(class.id) != Some(false) {
             continue;
         }
@@ -112,7 +111,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         if !mro.is_complete() {
             continue;
         }
-        let Some(reads) = reads_of_class(&mro) else {
+        let Some(reads) = reads_of_class(mro) else {
             continue;
         };
         let mut reported: HashSet<&str> = HashSet::new();

@@ -277,7 +277,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         .iter()
         .flat_map(|f| f.keyword_arguments.iter().map(String::as_str))
         .collect();
-    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let classes = ctx.classes();
     let api_names: HashSet<&str> = ctx
         .functions
         .iter()
@@ -300,7 +300,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     for function in ctx.functions {
         let signature_free = collect_function_name(
             ctx,
-            &classes,
+            classes,
             &test_like,
             mirrors_camel_api,
             function,

@@ -8,7 +8,7 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::FunctionSummary;
 use crate::syntax::{Field, Kind, field, kind};
-use crate::workspace::{FileClasses, MethodLookup};
+use crate::workspace::MethodLookup;
 
 pub const RULE: Rule = Rule {
     id: RuleId::MissingSuperSetup,
@@ -73,7 +73,6 @@ const PLAIN_BASES: &[&str] = &[
 ];
 
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
-    let mut classes: Option<FileClasses> = None;
     for summary in ctx.functions {
         if summary.parent.is_some() {
             continue;
@@ -102,8 +101,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         }
         if !summary.self_calls.is_empty() {
             // A helper may call the base class's method for it.
-            let classes = classes
-                .get_or_insert_with(|| FileClasses::new(ctx.workspace, ctx.file, ctx.functions));
+            let classes = ctx.classes();
             let mro = classes.mro(class.id);
             let MethodLookup::Found(found) = mro.lookup(&summary.name) else {
                 continue;

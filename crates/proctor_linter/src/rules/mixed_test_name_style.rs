@@ -5,7 +5,7 @@ use crate::model::FunctionKind;
 use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::FunctionSummary;
-use crate::workspace::{FileClasses, MroEntry};
+use crate::workspace::MroEntry;
 
 pub const RULE: Rule = Rule {
     id: RuleId::MixedTestNameStyle,
@@ -96,7 +96,7 @@ impl TestNameStyle {
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     let mut groups: BTreeMap<Option<usize>, Vec<(&FunctionSummary, TestNameStyle)>> =
         BTreeMap::new();
-    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let classes = ctx.classes();
     let mut is_test_case: BTreeMap<usize, bool> = BTreeMap::new();
     for function in ctx.functions {
         if function.parent.is_some() {

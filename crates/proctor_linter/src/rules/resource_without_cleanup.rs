@@ -474,7 +474,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
     if ctx.functions.iter().all(|f| f.resources.is_empty()) {
         return;
     }
-    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let classes = ctx.classes();
     let mut cleanups: Vec<Option<AutoCleanup>> = vec![None; ctx.file.classes.len()];
     for summary in ctx.functions {
         if summary.resources.is_empty() {
@@ -484,7 +484,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         let auto = match class {
             Some(class) => *cleanups
                 .get_mut(class.id)
-                .map(|slot| slot.get_or_insert_with(|| auto_cleanup(&classes, class.id)))
+                .map(|slot| slot.get_or_insert_with(|| auto_cleanup(classes, class.id)))
                 .unwrap_or(&mut AutoCleanup::default()),
             None => AutoCleanup::default(),
         };

@@ -1,4 +1,3 @@
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
@@ -7,7 +6,7 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
 use crate::settings::Settings;
-use crate::workspace::{FileClasses, MethodLookup, Mro, MroEntry, Workspace};
+use crate::workspace::{MethodLookup, Mro, MroEntry};
 
 pub const RULE: Rule = Rule {
     id: RuleId::TestWithoutAssertion,
@@ -106,7 +105,7 @@ None: only the author knows what the test should check.
 };
 
 fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
-    let index = FileIndex::new(ctx.file, ctx.settings, ctx.functions, ctx.workspace);
+    let index = FileIndex::new(ctx);
     for (position, summary) in ctx.functions.iter().enumerate() {
         if !summary.is_test() || summary.parent.is_some() || summary.body != BodyShape::Statements
         {
@@ -242,24 +241,17 @@ struct FileIndex<'a, 't> {
     file: &'a FileModel<'t>,
     settings: &'a Settings,
     functions: &'a [FunctionSummary],
-    workspace: &'a Workspace,
     /// `(class, name)` → the last top-level definition with that name.
     definitions: HashMap<(Option<ClassId>, &'a str), usize>,
     /// Each class's in-file ancestors in method-resolution order (itself first).
     ancestors: Vec<Vec<ClassId>>,
-    /// The file's classes seen through the workspace's class index, built on first use.
-    classes: OnceCell<FileClasses<'a>>,
-    /// Each class's full method resolution order, computed on first use.
-    mros: Vec<OnceCell<Mro>>,
+    /// For the file's classes seen through the workspace's class index.
+    context: &'a FileContext<'a, 't>,
 }
 
 impl<'a, 't> FileIndex<'a, 't> {
-    fn new(
-        file: &'a FileModel<'t>,
-        settings: &'a Settings,
-        functions: &'a [FunctionSummary],
-        workspace: &'a Workspace,
-    ) -> Self {
+    fn new(context: &'a FileContext<'a, 't>) -> Self {
+        let (file, settings, functions) = (context.file, context.settings, context.functions);
         let mut definitions = HashMap::new();
         for (position, summary) in functions.iter().enumerate() {
             if summary.parent.is_none() {
@@ -273,11 +265,9 @@ impl<'a, 't> FileIndex<'a, 't> {
             file,
             settings,
             functions,
-            workspace,
             definitions,
             ancestors,
-            classes: OnceCell::new(),
-            mros: (0..file.classes.len()).map(|_| OnceCell::new()).collect(),
+            context,
         }
     }
 
@@ -638,13 +628,8 @@ impl<'a, 't> FileIndex<'a, 't> {
     }
 
     /// The method resolution order of each class of the file, computed on first use.
-    fn mro(&self, class: ClassId) -> Option<&Mro> {
-        let cell = self.mros.get(class)?;
-        Some(cell.get_or_init(|| {
-            self.classes
-                .get_or_init(|| FileClasses::new(self.workspace, self.file, self.functions))
-                .mro(class)
-        }))
+    fn mro(&self, class: ClassId) -> Option<&'a Mro> {
+        (class < self.file.classes.len()).then(|| self.context.classes().mro(class))
     }
 
     /// `self.<name>(..)` where `name` is an attribute rather than a method: assigned as

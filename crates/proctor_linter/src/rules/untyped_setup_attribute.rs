@@ -8,7 +8,7 @@ use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{FunctionSummary, SelfWrite};
 use crate::rules::inconsistent_naming::exemption_reason;
 use crate::text::line_ending;
-use crate::workspace::{FileClasses, MroEntry};
+use crate::workspace::MroEntry;
 
 pub const RULE: Rule = Rule {
     id: RuleId::UntypedSetupAttribute,
@@ -108,7 +108,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let classes = FileClasses::new(ctx.workspace, ctx.file, ctx.functions);
+    let classes = ctx.classes();
     let written: HashMap<usize, HashSet<&str>> = per_class
         .iter()
         .map(|(id, writes)| (*id, writes.iter().map(|(_, w)| w.name.as_str()).collect()))

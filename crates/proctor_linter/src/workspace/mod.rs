@@ -46,6 +46,7 @@ mod headers;
 pub mod modules;
 pub mod pytest_syntax;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -665,17 +666,26 @@ impl Index {
 /// The classes of the file being checked, seen through the workspace: rules ask it for the
 /// method resolution order of a class of the file, whose in-file bases come from the file's
 /// current text and the others from the index.
-pub struct FileClasses<'w> {
-    workspace: &'w Workspace,
+pub struct FileClasses {
+    /// A clone: it shares the index.
+    workspace: Workspace,
     path: Option<PathBuf>,
     module: Arc<ModuleInfo>,
     classes: Vec<Arc<ClassInfo>>,
     /// Class name → how many classes of this file name it as a base.
     local_bases: HashMap<String, usize>,
+    /// Each class's method resolution order, computed on first use (several rules ask for the
+    /// same ones, some once per method).
+    mros: Vec<OnceCell<Mro>>,
 }
 
-impl<'w> FileClasses<'w> {
-    pub fn new(workspace: &'w Workspace, file: &FileModel, functions: &[FunctionSummary]) -> Self {
+/// The order of a class the file does not have.
+static NO_MRO: Mro = Mro {
+    entries: Vec::new(),
+};
+
+impl FileClasses {
+    pub fn new(workspace: &Workspace, file: &FileModel, functions: &[FunctionSummary]) -> Self {
         let location = file.path.as_deref().and_then(|p| workspace.location(p));
         let (module, classes) = ModuleInfo::from_file(file, location.as_ref(), functions);
         let mut local_bases: HashMap<String, usize> = HashMap::new();
@@ -686,9 +696,10 @@ impl<'w> FileClasses<'w> {
             }
         }
         Self {
-            workspace,
+            workspace: workspace.clone(),
             path: file.path.clone(),
             module: Arc::new(module),
+            mros: classes.iter().map(|_| OnceCell::new()).collect(),
             classes,
             local_bases,
         }
@@ -699,13 +710,15 @@ impl<'w> FileClasses<'w> {
         self.classes.get(id)
     }
 
-    /// The method resolution order of a class of this file.
-    pub fn mro(&self, id: ClassId) -> Mro {
-        let Some(class) = self.classes.get(id) else {
-            return Mro::default();
+    /// The method resolution order of a class of this file (computed once).
+    pub fn mro(&self, id: ClassId) -> &Mro {
+        let (Some(class), Some(cell)) = (self.classes.get(id), self.mros.get(id)) else {
+            return &NO_MRO;
         };
-        linearize(class.clone(), |c| {
-            self.workspace.bases_of(c, Some(&self.module))
+        cell.get_or_init(|| {
+            linearize(class.clone(), |c| {
+                self.workspace.bases_of(c, Some(&self.module))
+            })
         })
     }
 
