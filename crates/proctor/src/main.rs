@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Checking allocates many small, short-lived values (names, paths, findings) on every worker
+/// thread; mimalloc's thread-local heaps serve them faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reviews Python test code: as a checker, a written review, or a language server.
 #[derive(Parser, Debug)]
 #[command(name = "proctor", version, about, long_about = None)]
