@@ -699,6 +699,11 @@ pub fn dotted_name(source: &str, node: Node) -> Option<String> {
 /// A node's source quoted in a message: comments inside it dropped, layout collapsed, cut at
 /// `max` characters (see [`crate::text::snippet`]).
 pub fn snippet_of(source: &str, node: Node, max: usize) -> String {
+    let range = node.byte_range();
+    if !source.get(range.clone()).unwrap_or("").contains('#') {
+        // No `#`, no comment: nothing to look for in the tree.
+        return crate::text::snippet(source.get(range).unwrap_or(""), max);
+    }
     let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
     let mut stack = vec![node];
     while let Some(current) = stack.pop() {
@@ -737,9 +742,16 @@ pub fn docstring_of(body: Node) -> Option<Node> {
 
 /// The first statement of a block, skipping comments.
 pub fn first_statement(body: Node) -> Option<Node> {
-    let mut cursor = body.walk();
-    body.named_children(&mut cursor)
+    // Leading comments are few: read children by index until one is not a comment.
+    (0..body.named_child_count() as u32)
+        .map_while(|i| body.named_child(i))
+        .take(crate::syntax::INDEXED_CHILDREN)
         .find(|n| kind(*n) != Kind::Comment)
+        .or_else(|| {
+            let mut cursor = body.walk();
+            body.named_children(&mut cursor)
+                .find(|n| kind(*n) != Kind::Comment)
+        })
 }
 
 /// The names an assignment target binds (`a`, `a, b`, `(a, [b, c])`), skipping attributes.
@@ -790,14 +802,12 @@ fn blocks_of(statement: Node) -> Vec<Node> {
 
 /// Positional and keyword arguments of a call.
 pub fn call_arguments(call: Node) -> Vec<Node> {
-    field(call, Field::Arguments)
-        .map(|args| {
-            let mut cursor = args.walk();
-            args.named_children(&mut cursor)
-                .filter(|n| kind(*n) != Kind::Comment)
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut out = Vec::new();
+    if let Some(arguments) = field(call, Field::Arguments) {
+        crate::syntax::push_named_children(arguments, &mut out);
+        out.retain(|n| kind(*n) != Kind::Comment);
+    }
+    out
 }
 
 /// The positional arguments of a call (stopping at the first keyword or splat).
@@ -904,11 +914,10 @@ pub struct Parameter<'t> {
 
 /// Statements of a block, skipping comments.
 pub fn statements(block: Node) -> Vec<Node> {
-    let mut cursor = block.walk();
-    block
-        .named_children(&mut cursor)
-        .filter(|n| kind(*n) != Kind::Comment)
-        .collect()
+    let mut out = Vec::new();
+    crate::syntax::push_named_children(block, &mut out);
+    out.retain(|n| kind(*n) != Kind::Comment);
+    out
 }
 
 /// The text of a plain string literal (no interpolation, no prefix other than `r`/`u`).
