@@ -10,6 +10,7 @@ use crate::rule::FunctionContext;
 use crate::scope::NameBinding;
 use crate::syntax::{Field, Kind, field, kind};
 use crate::text::TextRange;
+use crate::workspace::MethodFacts;
 
 /// An assignment to `self.<name>` in a function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -307,28 +308,36 @@ pub fn summarize_opaque(ctx: &FunctionContext) -> FunctionSummary {
     }
 }
 
-/// Summarises the function of `ctx`.
-pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
+/// What the calls and attribute reads of a function and the functions nested in it say,
+/// gathered in one pass; every list sorted and deduplicated.
+#[derive(Default)]
+struct BodyFacts {
+    asserts: bool,
+    skips: bool,
+    self_calls: Vec<String>,
+    bare_calls: Vec<String>,
+    self_reads: Vec<String>,
+    super_calls: Vec<String>,
+    attribute_reads: Vec<String>,
+    self_escapes: bool,
+    self_passed_to: Vec<String>,
+    passed_names: Vec<String>,
+    imported_calls: Vec<String>,
+    imported_callbacks: Vec<String>,
+}
+
+/// Gathers [`BodyFacts`]. With `full` false, only what [`method_facts`] needs is gathered
+/// (`asserts`, `self_calls`, `self_reads`, `super_calls`, `self_escapes`); the other fields
+/// stay empty.
+fn body_facts(ctx: &FunctionContext, scope: &[&crate::unit::Function], full: bool) -> BodyFacts {
     let function = ctx.function;
     let source = ctx.source();
-    let mut scope = vec![function];
-    scope.extend(ctx.descendants());
-    let mut asserts = false;
-    let mut self_calls = Vec::new();
-    let mut bare_calls = Vec::new();
-    let mut self_reads = Vec::new();
-    let mut super_calls = Vec::new();
-    let mut attribute_reads = Vec::new();
-    let mut self_escapes = false;
-    let mut self_passed_to = Vec::new();
-    let mut passed_names = Vec::new();
-    let mut imported_calls = Vec::new();
-    let mut imported_callbacks = Vec::new();
-    let mut skips = false;
+    let mut facts = BodyFacts::default();
     // The names the test case goes by: `self`, and in a module-level helper a first parameter
     // named for it (`def compare_obj(test, result, expected)`).
     let mut test_case_names = vec!["self"];
-    if function.kind == FunctionKind::Helper
+    if full
+        && function.kind == FunctionKind::Helper
         && ctx.unit.root().class.is_none()
         && function.parent.is_none()
         && let Some(first) = function.parameter_list(source).first()
@@ -339,24 +348,34 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     }
     // A callable handed in as a parameter (a decorator's `f`) is followed where it is handed
     // over, not where it is called.
-    let parameter_names: Vec<&str> = scope
-        .iter()
-        .flat_map(|f| f.parameter_list(source))
-        .map(|p| p.name)
-        .collect();
-    for f in &scope {
-        asserts = asserts || asserts_directly(ctx, f) || delegates_check(ctx, f);
+    let parameter_names: Vec<&str> = if full {
+        scope
+            .iter()
+            .flat_map(|f| f.parameter_list(source))
+            .map(|p| p.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for f in scope {
+        facts.asserts = facts.asserts || asserts_directly(ctx, f) || delegates_check(ctx, f);
         let nested = FunctionContext {
             function: f,
             ..*ctx
         };
-        skips = skips || skips_directly(&nested, f);
+        if full {
+            facts.skips = facts.skips || skips_directly(&nested, f);
+        }
         for call in f.nodes(Kind::Call) {
             let Some(callee) = field(*call, Field::Function) else {
                 continue;
             };
             match kind(callee) {
-                Kind::Identifier => bare_calls.push(source[callee.byte_range()].to_string()),
+                Kind::Identifier if full => {
+                    facts
+                        .bare_calls
+                        .push(source[callee.byte_range()].to_string());
+                }
                 Kind::Attribute => {
                     if let (Some(object), Some(attribute)) = (
                         field(callee, Field::Object),
@@ -364,11 +383,11 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                     ) {
                         let method = &source[attribute.byte_range()];
                         if is_self(source, object) {
-                            self_calls.push(method.to_string());
+                            facts.self_calls.push(method.to_string());
                         } else if is_super_call(source, object)
                             || is_base_class_call(source, *call, object, method)
                         {
-                            super_calls.push(method.to_string());
+                            facts.super_calls.push(method.to_string());
                         }
                     }
                 }
@@ -376,8 +395,11 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             }
             match self_argument_use(source, *call) {
                 SelfArgument::None => {}
-                SelfArgument::Reads(name) => self_reads.push(name.to_string()),
-                SelfArgument::Escapes => self_escapes = true,
+                SelfArgument::Reads(name) => facts.self_reads.push(name.to_string()),
+                SelfArgument::Escapes => facts.self_escapes = true,
+            }
+            if !full {
+                continue;
             }
             let arguments = crate::model::call_arguments(*call);
             let last_positional = crate::model::positional_arguments(*call).last().copied();
@@ -396,7 +418,9 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                     (Some(argument), None)
                 };
                 if let Some(value) = value.filter(|v| kind(*v) == Kind::Identifier) {
-                    passed_names.push(source[value.byte_range()].to_string());
+                    facts
+                        .passed_names
+                        .push(source[value.byte_range()].to_string());
                 }
                 // A replacement the code under test will run: `side_effect=`/`new=`/`wraps=`,
                 // or the last argument of `stub_out(..)`/`setattr(..)`/`MonkeyPatch(..)`.
@@ -407,11 +431,11 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                         .filter(|v| matches!(kind(*v), Kind::Identifier | Kind::Attribute))
                         .and_then(|v| nested.resolve(v))
                 {
-                    imported_callbacks.push(path);
+                    facts.imported_callbacks.push(path);
                 }
             }
             if let Some(path) = nested.callee(*call) {
-                imported_calls.push(path);
+                facts.imported_calls.push(path);
             }
             if passes_self(source, *call, &test_case_names)
                 && let Some(name) = crate::model::dotted_name(source, callee)
@@ -423,7 +447,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                     .next()
                     .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
             {
-                self_passed_to.push(name);
+                facts.self_passed_to.push(name);
             }
         }
         let targets = plain_assignment_targets(f);
@@ -438,26 +462,98 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 continue;
             };
             if is_self(source, object) {
-                self_reads.push(source[name.byte_range()].to_string());
-            } else {
-                attribute_reads.push(source[name.byte_range()].to_string());
+                facts.self_reads.push(source[name.byte_range()].to_string());
+            } else if full {
+                facts
+                    .attribute_reads
+                    .push(source[name.byte_range()].to_string());
             }
         }
     }
     for list in [
-        &mut self_calls,
-        &mut bare_calls,
-        &mut self_reads,
-        &mut super_calls,
-        &mut self_passed_to,
-        &mut passed_names,
-        &mut imported_calls,
-        &mut imported_callbacks,
-        &mut attribute_reads,
+        &mut facts.self_calls,
+        &mut facts.bare_calls,
+        &mut facts.self_reads,
+        &mut facts.super_calls,
+        &mut facts.self_passed_to,
+        &mut facts.passed_names,
+        &mut facts.imported_calls,
+        &mut facts.imported_callbacks,
+        &mut facts.attribute_reads,
     ] {
         list.sort_unstable();
         list.dedup();
     }
+    facts
+}
+
+/// The function and the functions nested in it.
+fn scope_of<'a, 't>(ctx: &FunctionContext<'a, 't>) -> Vec<&'a crate::unit::Function<'t>> {
+    let mut scope = vec![ctx.function];
+    scope.extend(ctx.descendants());
+    scope
+}
+
+/// Whether the function (its nested functions included) mentions `mock.patch.stopall`.
+fn mentions_stopall(ctx: &FunctionContext, scope: &[&crate::unit::Function]) -> bool {
+    let source = ctx.source();
+    scope.iter().any(|f| {
+        f.nodes(Kind::Attribute).iter().any(|a| {
+            field(*a, Field::Attribute).is_some_and(|n| &source[n.byte_range()] == "stopall")
+        })
+    })
+}
+
+/// Whether the function (its nested functions included) installs `NestedTempfile`.
+fn installs_nested_temp_files(ctx: &FunctionContext, scope: &[&crate::unit::Function]) -> bool {
+    let source = ctx.source();
+    scope.iter().any(|f| {
+        f.nodes(Kind::Call).iter().any(|c| {
+            field(*c, Field::Function)
+                .is_some_and(|callee| source[callee.byte_range()].ends_with("NestedTempfile"))
+        })
+    })
+}
+
+/// What the workspace's class index records for a method of another file: the facts of
+/// [`summarize`] that [`MethodFacts::from_summary`] keeps, computed without the rest of the
+/// summary (no bindings, writes, resolutions or resources).
+pub fn method_facts(ctx: &FunctionContext) -> MethodFacts {
+    let scope = scope_of(ctx);
+    let facts = body_facts(ctx, &scope, false);
+    MethodFacts {
+        name: ctx.function.name.to_string(),
+        self_reads: facts.self_reads,
+        self_calls: facts.self_calls,
+        super_calls: facts.super_calls,
+        self_escapes: facts.self_escapes,
+        asserts_directly: facts.asserts,
+        called_names: Vec::new(),
+        placeholder: false,
+        stops_all_patches: mentions_stopall(ctx, &scope),
+        nests_temp_files: installs_nested_temp_files(ctx, &scope),
+    }
+}
+
+/// Summarises the function of `ctx`.
+pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
+    let function = ctx.function;
+    let source = ctx.source();
+    let scope = scope_of(ctx);
+    let BodyFacts {
+        asserts,
+        skips,
+        self_calls,
+        bare_calls,
+        self_reads,
+        super_calls,
+        attribute_reads,
+        self_escapes,
+        self_passed_to,
+        passed_names,
+        imported_calls,
+        imported_callbacks,
+    } = body_facts(ctx, &scope, true);
     let bindings = crate::scope::bindings(ctx);
     let self_writes = self_writes(ctx, function, &bindings);
     let mut keyword_arguments: Vec<String> = function
@@ -483,17 +579,8 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 .unwrap_or_else(|| ctx.text(target).to_string())
         })
         .collect();
-    let stops_all_patches = scope.iter().any(|f| {
-        f.nodes(Kind::Attribute).iter().any(|a| {
-            field(*a, Field::Attribute).is_some_and(|n| &source[n.byte_range()] == "stopall")
-        })
-    });
-    let nests_temp_files = scope.iter().any(|f| {
-        f.nodes(Kind::Call).iter().any(|c| {
-            field(*c, Field::Function)
-                .is_some_and(|callee| source[callee.byte_range()].ends_with("NestedTempfile"))
-        })
-    });
+    let stops_all_patches = mentions_stopall(ctx, &scope);
+    let nests_temp_files = installs_nested_temp_files(ctx, &scope);
     FunctionSummary {
         name: function.name.to_string(),
         name_range: TextRange::of(function.name_node),
@@ -1054,5 +1141,69 @@ fn argument_value(argument: tree_sitter::Node) -> Option<tree_sitter::Node> {
         field(argument, Field::Value)
     } else {
         Some(argument)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FileModel;
+    use crate::settings::Settings;
+    use crate::unit::Unit;
+
+    /// `method_facts` skips most of a summary; what it does compute must be what a full
+    /// summary says.
+    #[test]
+    fn method_facts_agree_with_full_summaries() {
+        let source = "\
+import unittest
+from unittest import mock
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.api = mock.Mock()
+        self.a, self.b = 1, 2
+        mock.patch.stopall()
+
+    def _check(self, server, expect_status=True):
+        found = self.api.get(server)
+        self._verify(found, check_status=expect_status)
+        Base.helper(self, server)
+
+        def inner():
+            assert self.a
+            return compare(self, found)
+
+        return inner
+
+    def _boot(self, name):
+        self.useFixture(fixtures.NestedTempfile())
+        server = self._create(name, callback=self._after)
+        return helpers.wait(self, server)
+
+    def test_thing(self):
+        self.assertEqual(1, self.b)
+";
+        let tree = crate::parse::parse(source, None);
+        let file = FileModel::build(&tree, source, None);
+        let settings = Settings::default();
+        let mut compared = 0;
+        for node in &file.units {
+            let unit = Unit::build(&file, &settings, *node);
+            let ctx = FunctionContext {
+                file: &file,
+                settings: &settings,
+                unit: &unit,
+                function: unit.root(),
+            };
+            assert_eq!(
+                method_facts(&ctx),
+                MethodFacts::from_summary(&summarize(&ctx))
+            );
+            compared += 1;
+        }
+        assert_eq!(compared, 4);
     }
 }

@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use crate::model::{Class, ClassId, FileModel, resolve_with};
 use crate::settings::Settings;
-use crate::summary::{FunctionSummary, summarize};
+use crate::summary::FunctionSummary;
 use crate::syntax::{Field, Kind, field, kind};
 use crate::unit::Unit;
 
@@ -187,8 +187,7 @@ impl ModuleInfo {
                 unit: &unit,
                 function: root,
             };
-            let summary = summarize(&ctx);
-            let mut facts = MethodFacts::from_summary(&summary);
+            let mut facts = crate::summary::method_facts(&ctx);
             let mut called = Vec::new();
             for function in &unit.functions {
                 for call in function.nodes(Kind::Call) {
