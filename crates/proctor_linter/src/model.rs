@@ -652,6 +652,16 @@ fn is_test_case_base(base: &Base) -> bool {
 
 /// Resolves an identifier or attribute chain through an import table.
 pub fn resolve_with(imports: &Imports, source: &str, node: Node) -> Option<String> {
+    // A chain resolves only through its first name, which is where its text starts: when that
+    // name is not imported, nothing needs to be walked (most chains start with `self`).
+    let text = source.get(node.start_byte()..).unwrap_or("");
+    let end = text
+        .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+        .unwrap_or(text.len());
+    let follows_ascii = text[end..].chars().next().is_none_or(|c| c.is_ascii());
+    if follows_ascii && imports.get(&text[..end]).is_none() {
+        return None;
+    }
     let mut parts: Vec<&str> = Vec::new();
     let mut current = node;
     loop {
@@ -954,6 +964,50 @@ pub fn string_literal_value<'s>(source: &'s str, string: tree_sitter::Node) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chains_resolve_through_their_first_name_only() {
+        let source = "\
+import json
+import u
+import é
+from time import sleep as pause
+json.dumps(1)
+pause(1)
+u'x'.join(y)
+(json).dumps(2)
+self.json.dumps(3)
+é.x(4)
+json().x(5)
+";
+        let tree = crate::parse::parse(source, None);
+        let file = FileModel::build(&tree, source, None);
+        let mut resolved = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if kind(node) == Kind::Call {
+                let callee = field(node, Field::Function).expect("callee");
+                resolved.push((file.text(callee).to_string(), file.resolve(callee)));
+            }
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        resolved.sort();
+        let expected: Vec<(String, Option<String>)> = [
+            ("(json).dumps", None),
+            ("json", Some("json")),
+            ("json().x", None),
+            ("json.dumps", Some("json.dumps")),
+            ("pause", Some("time.sleep")),
+            ("self.json.dumps", None),
+            ("u'x'.join", None),
+            ("é.x", Some("é.x")),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.map(str::to_string)))
+        .collect();
+        assert_eq!(resolved, expected);
+    }
 
     fn kinds(source: &str) -> Vec<(String, ClassKind)> {
         let tree = crate::parse::parse(source, None);

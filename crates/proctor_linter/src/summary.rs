@@ -402,13 +402,30 @@ fn body_facts(ctx: &FunctionContext, scope: &[&crate::unit::Function], full: boo
                 continue;
             }
             let arguments = crate::model::call_arguments(*call);
-            let last_positional = crate::model::positional_arguments(*call).last().copied();
+            let last_positional = arguments
+                .iter()
+                .take_while(|a| {
+                    !matches!(
+                        kind(**a),
+                        Kind::KeywordArgument | Kind::ListSplat | Kind::DictionarySplat
+                    )
+                })
+                .last()
+                .copied();
+            // The callee's last name first: it rejects nearly every call without building the
+            // dotted name.
+            let last_name = match kind(callee) {
+                Kind::Identifier => source.get(callee.byte_range()),
+                Kind::Attribute => {
+                    field(callee, Field::Attribute).and_then(|a| source.get(a.byte_range()))
+                }
+                _ => None,
+            };
             let installs_replacement =
-                crate::model::dotted_name(source, callee).is_some_and(|name| {
-                    let last = name.rsplit('.').next().unwrap_or(&name);
-                    matches!(last, "stub_out" | "setattr" | "MonkeyPatch")
-                });
-            for argument in arguments {
+                matches!(last_name, Some("stub_out" | "setattr" | "MonkeyPatch"))
+                    && crate::model::dotted_name(source, callee).is_some();
+            for argument in &arguments {
+                let argument = *argument;
                 let (value, keyword) = if kind(argument) == Kind::KeywordArgument {
                     (
                         field(argument, Field::Value),
@@ -437,7 +454,7 @@ fn body_facts(ctx: &FunctionContext, scope: &[&crate::unit::Function], full: boo
             if let Some(path) = nested.callee(*call) {
                 facts.imported_calls.push(path);
             }
-            if passes_self(source, *call, &test_case_names)
+            if passes_self(source, &arguments, &test_case_names)
                 && let Some(name) = crate::model::dotted_name(source, callee)
                 && !parameter_names.contains(&name.as_str())
                 && !name.starts_with("self.")
@@ -659,22 +676,20 @@ fn is_super_call(source: &str, node: tree_sitter::Node) -> bool {
 }
 
 /// Whether a call hands the test case (`self`, or another of `names`) over as an argument.
-fn passes_self(source: &str, call: tree_sitter::Node, names: &[&str]) -> bool {
-    crate::model::call_arguments(call)
-        .into_iter()
-        .any(|argument| {
-            let value = if kind(argument) == Kind::KeywordArgument {
-                field(argument, Field::Value)
-            } else {
-                Some(argument)
-            };
-            value.is_some_and(|v| {
-                kind(v) == Kind::Identifier
-                    && source
-                        .get(v.byte_range())
-                        .is_some_and(|name| names.contains(&name))
-            })
+fn passes_self(source: &str, arguments: &[tree_sitter::Node], names: &[&str]) -> bool {
+    arguments.iter().copied().any(|argument| {
+        let value = if kind(argument) == Kind::KeywordArgument {
+            field(argument, Field::Value)
+        } else {
+            Some(argument)
+        };
+        value.is_some_and(|v| {
+            kind(v) == Kind::Identifier
+                && source
+                    .get(v.byte_range())
+                    .is_some_and(|name| names.contains(&name))
         })
+    })
 }
 
 /// Whether a decorator decides the test's outcome whatever its body does: an unconditional
