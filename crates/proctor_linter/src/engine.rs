@@ -15,6 +15,7 @@ use crate::registry::{RuleSet, all_rules};
 use crate::rule::{FileContext, FunctionContext, ModuleContext, Rule};
 use crate::settings::Settings;
 use crate::summary::{FunctionSummary, summarize};
+use crate::syntax::FieldMemo;
 use crate::unit::Unit;
 use crate::workspace::Workspace;
 
@@ -51,6 +52,7 @@ impl UnitOutput {
         rules: RuleSet,
         node: UnitNode,
     ) -> UnitOutput {
+        let _memo = FieldMemo::new(file.tree);
         let unit = Unit::build(file, settings, node);
         let mut output = UnitOutput::default();
         if unit.too_deep {
@@ -124,6 +126,7 @@ pub fn check_tree(
     settings: &Settings,
     workspace: &Workspace,
 ) -> FileOutput {
+    let _memo = FieldMemo::new(tree);
     let file = FileModel::build(tree, source, path);
     let rules = settings.rules_for(path);
     let units: Vec<UnitOutput> = file
@@ -142,6 +145,7 @@ pub fn finish(
     workspace: &Workspace,
     units: &[UnitOutput],
 ) -> FileOutput {
+    let _memo = FieldMemo::new(file.tree);
     let mut diagnostics = Vec::new();
     let mut panics: Vec<(&'static str, String)> = Vec::new();
     let mut summaries = Vec::with_capacity(units.iter().map(|u| u.summaries.len()).sum());

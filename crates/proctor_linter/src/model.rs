@@ -752,8 +752,11 @@ pub fn docstring_of(body: Node) -> Option<Node> {
 
 /// The first statement of a block, skipping comments.
 pub fn first_statement(body: Node) -> Option<Node> {
-    // Leading comments are few: read children by index until one is not a comment.
+    // Leading comments are few: read a block's children by index until one is not a comment
+    // (see `syntax::push_named_children` for why only blocks and modules).
+    let indexed = matches!(kind(body), Kind::Block | Kind::Module);
     (0..body.named_child_count() as u32)
+        .take_while(|_| indexed)
         .map_while(|i| body.named_child(i))
         .take(crate::syntax::INDEXED_CHILDREN)
         .find(|n| kind(*n) != Kind::Comment)

@@ -4,11 +4,18 @@
 //! resolved from the pinned grammar's numeric ids once per process. A test checks that each name
 //! here exists in the grammar, so a grammar upgrade that renames a kind fails loudly instead of
 //! silently matching nothing.
+//!
+//! [`field`] is how every rule reads a node's fields; a [`FieldMemo`] makes repeated lookups on
+//! one tree cheap.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
 use std::num::NonZeroU16;
 use std::sync::LazyLock;
 
-use tree_sitter::{Language, Node};
+use tree_sitter::{Language, Node, Tree};
 
 /// The pinned Python grammar.
 pub fn language() -> Language {
@@ -275,10 +282,138 @@ pub fn kind(node: Node) -> Kind {
 }
 
 /// The child of `node` in `field`.
+///
+/// While a [`FieldMemo`] for the node's tree is alive on this thread, each lookup is made once
+/// and remembered: rules ask the same calls for their callee and the same attributes for their
+/// object over and over (about twenty times each on a typical test file), and tree-sitter
+/// answers by scanning the node's children and the grammar's field map every time.
 #[inline]
 pub fn field<'t>(node: Node<'t>, field: Field) -> Option<Node<'t>> {
     let id = TABLES.fields.get(field as usize).copied().flatten()?;
-    node.child_by_field_id(id.get())
+    let raw = node.into_raw();
+    // Node ids are addresses below 2^48; the field fits in the six bits shifted in.
+    let key = ((raw.id as u64) << FIELD_BITS) | field as u64;
+    let remembered = MEMOS
+        .try_with(|memos| {
+            let memos = memos.try_borrow().ok()?;
+            let memo = memos.last().filter(|m| std::ptr::eq(m.tree, raw.tree))?;
+            memo.found.get(&key).copied()
+        })
+        .ok()
+        .flatten();
+    if let Some(found) = remembered {
+        // SAFETY: `found` was returned by tree-sitter as a child of a node of the memo's tree
+        // (entries are only made for nodes of that tree), and the memo's guard keeps that tree
+        // borrowed until the entries are dropped. `node` belongs to the same tree, so the child
+        // lives as long as `node` does: the lifetime `'t` it is given here.
+        return found.map(|raw| unsafe { Node::from_raw(raw) });
+    }
+    let found = node.child_by_field_id(id.get());
+    let _ = MEMOS.try_with(|memos| {
+        if let Ok(mut memos) = memos.try_borrow_mut()
+            && let Some(memo) = memos.last_mut().filter(|m| std::ptr::eq(m.tree, raw.tree))
+        {
+            memo.found.insert(key, found.map(Node::into_raw));
+        }
+    });
+    found
+}
+
+/// The bits a field takes in a memo key.
+const FIELD_BITS: u32 = 6;
+const _: () = assert!(Field::ALL.len() <= 1 << FIELD_BITS);
+
+/// Field lookups remembered for one tree.
+struct Memo {
+    tree: *const tree_sitter::ffi::TSTree,
+    found: HashMap<u64, Option<tree_sitter::ffi::TSNode>, BuildHasherDefault<IdHasher>>,
+}
+
+thread_local! {
+    /// The memos of the trees being checked on this thread, innermost last (checking a file
+    /// can parse another module of the workspace).
+    static MEMOS: RefCell<Vec<Memo>> = const { RefCell::new(Vec::new()) };
+}
+
+/// While alive, [`field`] remembers its answers for the nodes of one tree on this thread.
+/// Create one around the work on a parsed tree; a guard for the tree whose memo is already
+/// innermost does nothing, so nested scopes share it.
+pub struct FieldMemo<'t> {
+    tree: *const tree_sitter::ffi::TSTree,
+    active: bool,
+    _tree: PhantomData<&'t Tree>,
+}
+
+impl<'t> FieldMemo<'t> {
+    pub fn new(tree: &'t Tree) -> Self {
+        let pointer = tree.root_node().into_raw().tree;
+        let active = MEMOS
+            .try_with(|memos| {
+                let mut memos = memos.try_borrow_mut().ok()?;
+                if memos.last().is_some_and(|m| std::ptr::eq(m.tree, pointer)) {
+                    return None;
+                }
+                memos.push(Memo {
+                    tree: pointer,
+                    found: HashMap::default(),
+                });
+                Some(())
+            })
+            .ok()
+            .flatten()
+            .is_some();
+        Self {
+            tree: pointer,
+            active,
+            _tree: PhantomData,
+        }
+    }
+}
+
+impl Drop for FieldMemo<'_> {
+    fn drop(&mut self) {
+        if !self.active {
+            return;
+        }
+        let _ = MEMOS.try_with(|memos| {
+            if let Ok(mut memos) = memos.try_borrow_mut()
+                && let Some(index) = memos.iter().rposition(|m| std::ptr::eq(m.tree, self.tree))
+            {
+                memos.remove(index);
+            }
+        });
+    }
+}
+
+/// A hasher for memo keys: one multiplication per word.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        // A folded 128-bit product: every input bit reaches the low bits the table indexes
+        // with (addresses have their low bits clear).
+        let product = u128::from(self.0 ^ value) * 0x9e37_79b9_7f4a_7c15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
 }
 
 /// Every child of `node` in `field` (some fields, like `superclasses` or import `name`, repeat).
@@ -315,9 +450,15 @@ pub(crate) const INDEXED_CHILDREN: usize = 16;
 
 /// Appends the named children of `node` (comments included) to `out`, in order: the same
 /// nodes as `Node::named_children`, read the cheapest way for the list's length.
+///
+/// Reading by index is only the same for nodes whose anonymous children are single tokens:
+/// `Node::named_child` also looks inside an anonymous child made of several tokens (`is not`,
+/// `not in`), where a comment can sit, while the cursor does not. Argument lists, blocks and
+/// modules have no such children; other nodes always use the cursor.
 pub fn push_named_children<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
     let count = node.named_child_count();
-    if count <= INDEXED_CHILDREN {
+    let token_children_only = matches!(kind(node), Kind::ArgumentList | Kind::Block | Kind::Module);
+    if token_children_only && count <= INDEXED_CHILDREN {
         out.reserve(count);
         out.extend((0..count as u32).filter_map(|i| node.named_child(i)));
     } else {
@@ -361,6 +502,35 @@ pub fn is_statement(kind: Kind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading children by index gives the cursor's nodes, comments inside `is not` included.
+    #[test]
+    fn children_read_by_index_are_the_cursors() {
+        let source = "\
+def test_x(self):  # c
+    # leading
+    call(a,  # one
+         b, *c, **d)  # two
+    assert a is  # inside
+        not b
+    assert a not  # inside
+        in b; x = 1
+";
+        let tree = crate::parse::parse(source, None);
+        let mut stack = vec![tree.root_node()];
+        let mut compared = 0;
+        while let Some(node) = stack.pop() {
+            let mut cursor = node.walk();
+            let expected: Vec<Node> = node.named_children(&mut cursor).collect();
+            let mut found = Vec::new();
+            push_named_children(node, &mut found);
+            assert_eq!(found, expected, "{}", node.kind());
+            compared += 1;
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+        assert!(compared > 30);
+    }
 
     #[test]
     fn every_listed_kind_exists_in_the_grammar() {

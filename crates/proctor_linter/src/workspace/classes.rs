@@ -170,6 +170,7 @@ impl ModuleInfo {
     /// The module of another file of the workspace, parsed from its text.
     pub fn from_source(path: &Path, location: Option<&ModuleLocation>, text: &str) -> ModuleInfo {
         let tree = crate::parse::parse(text, None);
+        let _memo = crate::syntax::FieldMemo::new(&tree);
         let file = FileModel::build(&tree, text, Some(path));
         let settings: &Settings = &INDEX_SETTINGS;
         let mut methods: Vec<HashMap<String, MethodFacts>> =
