@@ -326,14 +326,21 @@ const _: () = assert!(Field::ALL.len() <= 1 << FIELD_BITS);
 /// Field lookups remembered for one tree.
 struct Memo {
     tree: *const tree_sitter::ffi::TSTree,
-    found: HashMap<u64, Option<tree_sitter::ffi::TSNode>, BuildHasherDefault<IdHasher>>,
+    found: MemoTable,
 }
 
 thread_local! {
     /// The memos of the trees being checked on this thread, innermost last (checking a file
     /// can parse another module of the workspace).
     static MEMOS: RefCell<Vec<Memo>> = const { RefCell::new(Vec::new()) };
+    /// Emptied tables of finished memos, reused by the next ones.
+    static SPARE: RefCell<Vec<MemoTable>> = const { RefCell::new(Vec::new()) };
 }
+
+/// How many emptied tables a thread keeps (one per nesting level in practice).
+const MAX_SPARE: usize = 2;
+
+type MemoTable = HashMap<u64, Option<tree_sitter::ffi::TSNode>, BuildHasherDefault<IdHasher>>;
 
 /// While alive, [`field`] remembers its answers for the nodes of one tree on this thread.
 /// Create one around the work on a parsed tree; a guard for the tree whose memo is already
@@ -353,9 +360,14 @@ impl<'t> FieldMemo<'t> {
                 if memos.last().is_some_and(|m| std::ptr::eq(m.tree, pointer)) {
                     return None;
                 }
+                let found = SPARE
+                    .try_with(|spare| spare.try_borrow_mut().ok()?.pop())
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
                 memos.push(Memo {
                     tree: pointer,
-                    found: HashMap::default(),
+                    found,
                 });
                 Some(())
             })
@@ -379,7 +391,17 @@ impl Drop for FieldMemo<'_> {
             if let Ok(mut memos) = memos.try_borrow_mut()
                 && let Some(index) = memos.iter().rposition(|m| std::ptr::eq(m.tree, self.tree))
             {
-                memos.remove(index);
+                let mut found = memos.remove(index).found;
+                // Keep the table's memory for the next tree: growing a fresh one for every file
+                // costs more in page faults and rehashing than the lookups it serves.
+                found.clear();
+                let _ = SPARE.try_with(|spare| {
+                    if let Ok(mut spare) = spare.try_borrow_mut()
+                        && spare.len() < MAX_SPARE
+                    {
+                        spare.push(found);
+                    }
+                });
             }
         });
     }
