@@ -214,6 +214,17 @@ impl<'a, 't> FunctionContext<'a, 't> {
     /// Resolves a name or attribute chain through the imports of this function, the functions
     /// around it, and the module.
     pub fn resolve(&self, node: Node) -> Option<String> {
+        // Many rules resolve the same callees: the unit remembers the answers.
+        let key = (node.id(), self.function.index);
+        if let Some(found) = self.unit.resolved(key) {
+            return found;
+        }
+        let found = self.resolve_uncached(node);
+        self.unit.remember_resolved(key, found.clone());
+        found
+    }
+
+    fn resolve_uncached(&self, node: Node) -> Option<String> {
         let scopes = std::iter::once(self.function).chain(self.ancestors());
         for function in scopes {
             if !function.local_imports.is_empty()

@@ -4,7 +4,7 @@
 //! the innermost function that contains it, in a bucket for its kind, in source order. Rules
 //! then ask a function for "its calls" or "its comments" instead of walking the tree again.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use tree_sitter::Node;
@@ -88,6 +88,8 @@ pub struct Unit<'t> {
     /// Identifier text → (owning function, position in its identifier bucket), built on first
     /// use. It holds no borrowed data, so the unit stays covariant in `'t`.
     identifiers: OnceCell<IdentifierIndex>,
+    /// (node id, index of the function resolving it) → what `FunctionContext::resolve` found.
+    resolved: RefCell<HashMap<(usize, usize), Option<String>>>,
 }
 
 impl<'t> Unit<'t> {
@@ -140,6 +142,7 @@ impl<'t> Unit<'t> {
                         too_deep,
                         source: file.source,
                         identifiers: OnceCell::new(),
+                        resolved: RefCell::default(),
                     };
                 }
                 if cursor.goto_next_sibling() {
@@ -157,6 +160,17 @@ impl<'t> Unit<'t> {
 
     pub fn root(&self) -> &Function<'t> {
         &self.functions[0]
+    }
+
+    /// A resolution remembered by [`Unit::remember_resolved`]: `Some(answer)` when known.
+    pub(crate) fn resolved(&self, key: (usize, usize)) -> Option<Option<String>> {
+        self.resolved.try_borrow().ok()?.get(&key).cloned()
+    }
+
+    pub(crate) fn remember_resolved(&self, key: (usize, usize), found: Option<String>) {
+        if let Ok(mut resolved) = self.resolved.try_borrow_mut() {
+            resolved.insert(key, found);
+        }
     }
 
     /// Every identifier of the unit spelled `name`, with the index of the function that owns
