@@ -134,7 +134,41 @@ pub fn check_tree(
         .iter()
         .map(|node| UnitOutput::evaluate(&file, settings, rules, *node))
         .collect();
-    finish(&file, settings, rules, workspace, &units)
+    // The units are not kept: their findings and summaries are moved, not cloned.
+    let (diagnostics, panics, summaries) = merge_units(units);
+    finish_merged(
+        &file,
+        settings,
+        rules,
+        workspace,
+        diagnostics,
+        panics,
+        summaries,
+    )
+}
+
+/// The units' findings, panics and summaries, one file's worth: summary `parent` indices are
+/// made file-wide.
+type Merged = (
+    Vec<Diagnostic>,
+    Vec<(&'static str, String)>,
+    Vec<FunctionSummary>,
+);
+
+fn merge_units(units: impl IntoIterator<Item = UnitOutput>) -> Merged {
+    let mut diagnostics = Vec::new();
+    let mut panics = Vec::new();
+    let mut summaries = Vec::new();
+    for unit in units {
+        diagnostics.extend(unit.diagnostics);
+        panics.extend(unit.panics);
+        let offset = summaries.len();
+        summaries.extend(unit.summaries.into_iter().map(|mut s| {
+            s.shift(0, offset);
+            s
+        }));
+    }
+    (diagnostics, panics, summaries)
 }
 
 /// Runs the module and file checks over evaluated units, then filters and sorts.
@@ -145,19 +179,28 @@ pub fn finish(
     workspace: &Workspace,
     units: &[UnitOutput],
 ) -> FileOutput {
+    let (diagnostics, panics, summaries) = merge_units(units.iter().cloned());
+    finish_merged(
+        file,
+        settings,
+        rules,
+        workspace,
+        diagnostics,
+        panics,
+        summaries,
+    )
+}
+
+fn finish_merged(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    mut diagnostics: Vec<Diagnostic>,
+    mut panics: Vec<(&'static str, String)>,
+    summaries: Vec<FunctionSummary>,
+) -> FileOutput {
     let _memo = FieldMemo::new(file.tree);
-    let mut diagnostics = Vec::new();
-    let mut panics: Vec<(&'static str, String)> = Vec::new();
-    let mut summaries = Vec::with_capacity(units.iter().map(|u| u.summaries.len()).sum());
-    for unit in units {
-        diagnostics.extend(unit.diagnostics.iter().cloned());
-        panics.extend(unit.panics.iter().cloned());
-        let offset = summaries.len();
-        summaries.extend(unit.summaries.iter().cloned().map(|mut s| {
-            s.shift(0, offset);
-            s
-        }));
-    }
     let module_ctx = ModuleContext { file, settings };
     let file_ctx = FileContext::new(file, settings, &summaries, workspace);
     for rule in rules.iter() {
