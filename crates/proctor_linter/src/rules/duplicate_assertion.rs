@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
@@ -82,9 +82,28 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
         if statements.len() < 2 {
             continue;
         }
-        let keys: Vec<Option<String>> = statements
+        // Two assertions can only normalise alike if they call the same name (or are both
+        // `assert` statements): the text is normalised only for those that share it.
+        let groups: Vec<Option<&str>> = statements
             .iter()
-            .map(|s| is_pure_assertion(source, *s).then(|| normalized_text(source, *s)))
+            .map(|s| is_pure_assertion(source, *s).then(|| assertion_name(source, *s)))
+            .collect();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for name in groups.iter().flatten() {
+            *counts.entry(name).or_default() += 1;
+        }
+        let keys: Vec<Option<Key>> = statements
+            .iter()
+            .zip(&groups)
+            .enumerate()
+            .map(|(position, (statement, group))| {
+                let name = (*group)?;
+                Some(if counts.get(name).is_some_and(|n| *n > 1) {
+                    Key::Text(normalized_text(source, *statement))
+                } else {
+                    Key::Alone(position)
+                })
+            })
             .collect();
         let mut reported: HashSet<usize> = HashSet::new();
         for (i, key) in keys.iter().enumerate() {
@@ -101,6 +120,32 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// What identifies a pure assertion of a block for comparison.
+#[derive(PartialEq, Eq)]
+enum Key {
+    /// Its normalised text.
+    Text(String),
+    /// No other assertion of the block calls the same name: equal to none (its position).
+    Alone(usize),
+}
+
+/// The name a pure assertion statement calls (`assertEqual`, `assert_called_once_with`), or
+/// `assert` for an `assert` statement; the same for any two that normalise alike.
+fn assertion_name<'s>(source: &'s str, statement: Node) -> &'s str {
+    if kind(statement) == Kind::AssertStatement {
+        return "assert";
+    }
+    let callee = statement
+        .named_child(0)
+        .filter(|c| kind(*c) == Kind::Call)
+        .and_then(|call| field(call, Field::Function));
+    let name = match callee {
+        Some(callee) if kind(callee) == Kind::Attribute => field(callee, Field::Attribute),
+        other => other,
+    };
+    name.and_then(|n| source.get(n.byte_range())).unwrap_or("")
 }
 
 fn report(ctx: &FunctionContext, repeat: Node, distance: usize) -> Diagnostic {
