@@ -83,10 +83,20 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     let progress = progress_bar(discovered.files.len(), args.quiet);
     let parsed_bytes = AtomicUsize::new(0);
 
-    let outcomes: Vec<Result<FileResult, FileError>> = discovered
+    // Largest files first: one big file started last would keep a thread busy long after the
+    // others ran out of work. The outcomes are put back in path order.
+    let sizes: Vec<u64> = discovered
         .files
         .par_iter()
-        .map(|path| {
+        .map(|path| std::fs::metadata(path).map_or(0, |m| m.len()))
+        .collect();
+    let mut order: Vec<usize> = (0..discovered.files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    let computed: Vec<(usize, Result<FileResult, FileError>)> = order
+        .par_iter()
+        .with_max_len(1)
+        .filter_map(|&i| Some((i, discovered.files.get(i)?)))
+        .map(|(i, path)| {
             let outcome = if args.parse_only {
                 parse_only(path, &parsed_bytes)
             } else {
@@ -99,12 +109,20 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
                 )
             };
             progress.inc(1);
-            outcome
+            (i, outcome)
         })
         .collect();
+    let mut slots: Vec<Option<Result<FileResult, FileError>>> =
+        (0..discovered.files.len()).map(|_| None).collect();
+    for (i, outcome) in computed {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(outcome);
+        }
+    }
+    let outcomes = slots.into_iter().flatten();
     progress.finish_and_clear();
 
-    let mut results = Vec::with_capacity(outcomes.len());
+    let mut results = Vec::with_capacity(discovered.files.len());
     for outcome in outcomes {
         match outcome {
             Ok(result) => results.push(result),
