@@ -128,15 +128,33 @@ pub fn finish(
     workspace: &Workspace,
     units: &[UnitOutput],
 ) -> FileOutput {
+    let shifted: Vec<(&UnitOutput, isize)> = units.iter().map(|u| (u, 0)).collect();
+    finish_shifted(file, settings, rules, workspace, &shifted)
+}
+
+/// [`finish`] over unit outputs computed where the unit used to be: each is moved by its
+/// delta (in bytes) as it is copied, so a reused output is copied once, not twice.
+pub fn finish_shifted(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    units: &[(&UnitOutput, isize)],
+) -> FileOutput {
     let mut diagnostics = Vec::new();
     let mut panics: Vec<(&'static str, String)> = Vec::new();
-    let mut summaries = Vec::with_capacity(units.iter().map(|u| u.summaries.len()).sum());
-    for unit in units {
-        diagnostics.extend(unit.diagnostics.iter().cloned());
+    let mut summaries = Vec::with_capacity(units.iter().map(|(u, _)| u.summaries.len()).sum());
+    for &(unit, delta) in units {
+        diagnostics.extend(unit.diagnostics.iter().cloned().map(|mut d| {
+            if delta != 0 {
+                d.shift(delta);
+            }
+            d
+        }));
         panics.extend(unit.panics.iter().cloned());
         let offset = summaries.len();
         summaries.extend(unit.summaries.iter().cloned().map(|mut s| {
-            s.shift(0, offset);
+            s.shift(delta, offset);
             s
         }));
     }
