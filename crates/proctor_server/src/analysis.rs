@@ -320,7 +320,9 @@ impl Analyzer {
             // A request about an older text than the tree's: parse it apart.
             return self.analyze_apart(snapshot, config, stop);
         }
+        let started = Instant::now();
         self.catch_up(snapshot.seq, changes);
+        let caught_up = started.elapsed();
         if self.suspended.is_some_and(|seq| seq != snapshot.seq) {
             self.parser.reset();
             self.suspended = None;
@@ -344,7 +346,15 @@ impl Analyzer {
                 match parsed {
                     Ok(tree) => tree,
                     Err(None) => {
+                        let parsed_at = started.elapsed();
                         if let Some(analysis) = self.provisional(snapshot, config, stop)? {
+                            tracing::debug!(
+                                "provisional analysis of seq {}: edits {:?}, parse {:?}, total {:?}",
+                                snapshot.seq,
+                                caught_up,
+                                parsed_at - caught_up,
+                                started.elapsed()
+                            );
                             self.remember(analysis.clone());
                             return Ok(analysis);
                         }
@@ -356,7 +366,15 @@ impl Analyzer {
                 }
             }
         };
+        let parsed_at = started.elapsed();
         let analysis = self.exact(tree, snapshot, config, stop, true)?;
+        tracing::debug!(
+            "exact analysis of seq {}: edits {:?}, parse {:?}, total {:?}",
+            snapshot.seq,
+            caught_up,
+            parsed_at - caught_up,
+            started.elapsed()
+        );
         self.remember(analysis.clone());
         Ok(analysis)
     }
@@ -463,6 +481,7 @@ impl Analyzer {
         stop: &dyn Fn() -> Option<Stop>,
         keep: bool,
     ) -> Result<Arc<Analysis>, Stop> {
+        let started = Instant::now();
         let text = snapshot.text.as_str();
         let file = FileModel::build_with_lines(
             &tree,
@@ -470,6 +489,7 @@ impl Analyzer {
             config.path.as_deref(),
             (*snapshot.lines).clone(),
         );
+        let modelled = started.elapsed();
         if keep {
             self.edited = Some(EditedTree {
                 tree: tree.clone(),
@@ -496,7 +516,14 @@ impl Analyzer {
                 }
             }
         }
+        let evaluated = started.elapsed();
         let result = self.finish(&file, config, &outputs);
+        tracing::debug!(
+            "exact check: skeleton {:?}, units {:?}, finish {:?}",
+            modelled,
+            evaluated - modelled,
+            started.elapsed() - evaluated
+        );
         Ok(Arc::new(Analysis {
             seq: snapshot.seq,
             version: snapshot.version,
@@ -522,6 +549,7 @@ impl Analyzer {
         let Some(edited) = &self.edited else {
             return Ok(None);
         };
+        let started = Instant::now();
         let stale = edited.tree.clone();
         let spans = edited.spans.clone();
         let text = snapshot.text.as_str();
@@ -598,7 +626,13 @@ impl Analyzer {
             outputs[index] = Some((self.store(key, anchor, unit, output), 0));
         }
         let outputs: Vec<(Arc<UnitOutput>, isize)> = outputs.into_iter().flatten().collect();
+        let evaluated = started.elapsed();
         let (diagnostics, panics) = self.finish(&file, config, &outputs);
+        tracing::debug!(
+            "provisional check: skeleton and units {:?}, finish {:?}",
+            evaluated,
+            started.elapsed() - evaluated
+        );
         Ok(Some(Arc::new(Analysis {
             seq: snapshot.seq,
             version: snapshot.version,

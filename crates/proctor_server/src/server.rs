@@ -310,7 +310,9 @@ impl Shared {
                 return;
             }
             let seq = self.next_seq();
+            let applying = Instant::now();
             text.apply(&params.content_changes, version, seq, encoding);
+            tracing::debug!("applied version {version} in {:?}", applying.elapsed());
             doc.latest.store(seq, Ordering::SeqCst);
         }
         if !self.session().pull {
@@ -693,9 +695,15 @@ impl Backend {
             .shared
             .analyze_for_request(doc.clone(), snapshot, Mode::Budget(budget))
             .await?;
+        let converting = Instant::now();
         let session = self.shared.session();
         let items = diagnostics_of(&analysis, session.encoding);
         let hash = report_hash(&items);
+        tracing::debug!(
+            "converted {} diagnostics in {:?}",
+            items.len(),
+            converting.elapsed()
+        );
         {
             let mut reported = lock(&doc.reported);
             if !reported.any || reported.seq <= analysis.seq {
@@ -715,7 +723,10 @@ impl Backend {
         if request.previous_result_id.as_deref() == Some(result_id.as_str()) {
             return Ok(json!({"kind": "unchanged", "resultId": result_id}));
         }
-        Ok(full_report(items, Some(result_id)))
+        let serializing = Instant::now();
+        let report = full_report(items, Some(result_id));
+        tracing::debug!("serialized the report in {:?}", serializing.elapsed());
+        Ok(report)
     }
 
     /// `textDocument/hover`, parked with its snapshot.
