@@ -116,6 +116,29 @@ pub fn insert_first_statement(
     }
 }
 
+/// Deletes a statement with its whole line(s): the edit exists only when the statement stands
+/// alone on them (nothing but indentation before it, nothing but a comment after it), so the
+/// rest of the file keeps its layout. A trailing comment on its last line goes with it.
+pub fn delete_statement_lines(file: &FileModel, statement: Node) -> Option<Edit> {
+    let source = file.source;
+    let first_line = file.lines.line_of(statement.start_byte());
+    let start = file.lines.line_start(first_line);
+    let before = source.get(start..statement.start_byte())?;
+    if !before.trim_matches([' ', '\t']).is_empty() {
+        return None;
+    }
+    let last_line = file.lines.line_of(statement.end_byte());
+    let line = file.lines.line_range(last_line, source);
+    let after = source
+        .get(statement.end_byte()..line.end.max(statement.end_byte()))?
+        .trim_start_matches([' ', '\t']);
+    if !(after.is_empty() || after.starts_with('#')) {
+        return None;
+    }
+    let end = file.lines.line_start(last_line + 1);
+    Some(Edit::delete(crate::text::TextRange::new(start, end)))
+}
+
 /// The end of the `:` that closes a `def`/`class` header.
 fn header_colon_end(definition: Node, body: Node) -> Option<usize> {
     let mut cursor = definition.walk();

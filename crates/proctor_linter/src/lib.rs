@@ -8,6 +8,7 @@
 //! [`unit::Unit`] per top-level function or method, where the function checks run →
 //! [`summary::FunctionSummary`]s → the module and file checks → `noqa` filtering.
 
+pub mod assertions;
 pub mod config;
 pub mod diagnostic;
 pub mod discovery;

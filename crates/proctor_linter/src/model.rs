@@ -702,6 +702,34 @@ pub fn dotted_name(source: &str, node: Node) -> Option<String> {
     }
 }
 
+/// A node's source quoted in a message: comments inside it dropped, layout collapsed, cut at
+/// `max` characters (see [`crate::text::snippet`]).
+pub fn snippet_of(source: &str, node: Node, max: usize) -> String {
+    let mut comments: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut stack = vec![node];
+    while let Some(current) = stack.pop() {
+        if kind(current) == Kind::Comment {
+            comments.push(current.byte_range());
+            continue;
+        }
+        let mut cursor = current.walk();
+        stack.extend(current.named_children(&mut cursor));
+    }
+    let range = node.byte_range();
+    if comments.is_empty() {
+        return crate::text::snippet(source.get(range).unwrap_or(""), max);
+    }
+    comments.sort_by_key(|r| r.start);
+    let mut text = String::new();
+    let mut at = range.start;
+    for comment in comments {
+        text.push_str(source.get(at..comment.start).unwrap_or(""));
+        at = comment.end;
+    }
+    text.push_str(source.get(at..range.end).unwrap_or(""));
+    crate::text::snippet(&text, max)
+}
+
 /// The docstring of a block: a string expression as its first statement.
 pub fn docstring_of(body: Node) -> Option<Node> {
     let first = first_statement(body)?;

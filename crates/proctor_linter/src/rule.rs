@@ -181,6 +181,11 @@ impl<'a, 't> FunctionContext<'a, 't> {
         self.file.text(node)
     }
 
+    /// A node's source for a message: comments dropped, layout collapsed, at most `max` chars.
+    pub fn snippet(&self, node: Node, max: usize) -> String {
+        crate::model::snippet_of(self.source(), node, max)
+    }
+
     /// The class the function (or the function it is nested in) belongs to.
     pub fn class(&self) -> Option<&'a Class> {
         self.file.class(self.unit.root().class)

@@ -231,6 +231,23 @@ impl Settings {
         rules
     }
 
+    /// A hash of everything that can change findings, for caches.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        self.rules.hash(&mut hasher);
+        for entry in &self.per_file_ignores {
+            entry.pattern.hash(&mut hasher);
+            entry.rules.hash(&mut hasher);
+        }
+        self.test_file_patterns.hash(&mut hasher);
+        self.assertion_helpers.hash(&mut hasher);
+        self.known_fixtures.hash(&mut hasher);
+        self.thresholds.hash(&mut hasher);
+        self.root.hash(&mut hasher);
+        hasher.finish()
+    }
+
     pub fn is_enabled(&self, rule: RuleId) -> bool {
         self.rules.contains(rule)
     }

@@ -82,6 +82,8 @@ node_kinds! {
     WithStatement = "with_statement",
     WithClause = "with_clause",
     WithItem = "with_item",
+    AsPattern = "as_pattern",
+    AsPatternTarget = "as_pattern_target",
     MatchStatement = "match_statement",
     CaseClause = "case_clause",
     FunctionDefinition = "function_definition",

@@ -222,9 +222,41 @@ pub fn line_ending(text: &str) -> &'static str {
     }
 }
 
+/// Source text quoted in a message: runs of whitespace (line breaks included) collapsed to one
+/// space, and cut to at most `max` characters with `…` when longer.
+pub fn snippet(text: &str, max: usize) -> String {
+    let mut collapsed = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = !collapsed.is_empty();
+            continue;
+        }
+        // A line break inside brackets is layout: `f(\n    a,\n)` reads as `f(a,)`.
+        if pending_space && !matches!(c, ')' | ']' | '}') && !collapsed.ends_with(['(', '[', '{']) {
+            collapsed.push(' ');
+        }
+        pending_space = false;
+        collapsed.push(c);
+    }
+    if collapsed.chars().count() <= max {
+        return collapsed;
+    }
+    let mut out: String = collapsed.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_collapse_and_cut() {
+        assert_eq!(snippet("f(a,\n     b)", 20), "f(a, b)");
+        assert_eq!(snippet("abcdef", 4), "abc…");
+        assert_eq!(snippet("f(\n    a,\n    b,\n)", 20), "f(a, b,)");
+    }
 
     #[test]
     fn lines_split_at_every_kind_of_break() {

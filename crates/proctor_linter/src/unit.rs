@@ -84,46 +84,45 @@ impl<'t> Unit<'t> {
             None,
         );
         functions.push(root);
-        // (node, owning function)
-        let mut stack: Vec<(Node<'t>, usize)> = Vec::new();
-        push_function(&mut stack, node.outer, node.function, 0);
-        while let Some((current, owner)) = stack.pop() {
-            let current_kind = kind(current);
-            let nested = match current_kind {
-                Kind::FunctionDefinition => Some((current, current)),
-                Kind::DecoratedDefinition => field(current, Field::Definition)
-                    .filter(|d| kind(*d) == Kind::FunctionDefinition)
-                    .map(|d| (d, current)),
-                _ => None,
-            };
-            if let Some((function, outer)) = nested {
-                let index = functions.len();
-                let mut nested =
-                    new_function(file, settings, index, function, outer, None, Some(owner));
-                nested.kind = FunctionKind::Nested;
-                functions.push(nested);
-                functions[owner].children.push(index);
-                functions[owner]
-                    .bucket(Kind::FunctionDefinition)
-                    .push(function);
-                functions[owner].statement_count += 1;
-                push_function(&mut stack, outer, function, index);
+        // One cursor walks the whole unit in source order. `owners` holds, for each function
+        // whose subtree is being walked, the depth of its defining node and its index.
+        let mut owners: Vec<(usize, usize)> = vec![(0, 0)];
+        let mut cursor = node.outer.walk();
+        let mut depth = 0usize;
+        loop {
+            let current = cursor.node();
+            if depth > 0 && current.is_named() {
+                let owner = owners.last().map_or(0, |o| o.1);
+                visit(
+                    file,
+                    settings,
+                    &mut functions,
+                    &mut owners,
+                    owner,
+                    depth,
+                    current,
+                    node.function,
+                );
+            }
+            if cursor.goto_first_child() {
+                depth += 1;
                 continue;
             }
-            let function = &mut functions[owner];
-            if is_statement(current_kind) {
-                function.statement_count += 1;
+            loop {
+                if depth == 0 {
+                    return Unit { node, functions };
+                }
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                cursor.goto_parent();
+                depth -= 1;
             }
-            if matches!(
-                current_kind,
-                Kind::ImportStatement | Kind::ImportFromStatement
-            ) {
-                function.local_imports.add_statement(file.source, current);
+            // Leaving subtrees: drop owners defined at this depth or deeper.
+            while owners.len() > 1 && owners.last().is_some_and(|o| o.0 >= depth) {
+                owners.pop();
             }
-            function.bucket(current_kind).push(current);
-            push_children(&mut stack, current, owner, None);
         }
-        Unit { node, functions }
     }
 
     pub fn root(&self) -> &Function<'t> {
@@ -137,41 +136,59 @@ impl<'t> Function<'t> {
     }
 }
 
-/// Pushes a function's decorators and its own children so that they pop in source order.
-fn push_function<'t>(
-    stack: &mut Vec<(Node<'t>, usize)>,
-    outer: Node<'t>,
-    function: Node<'t>,
+/// Files one named node under its owning function, starting a new function at nested
+/// definitions.
+#[allow(clippy::too_many_arguments)]
+fn visit<'t>(
+    file: &FileModel<'t>,
+    settings: &Settings,
+    functions: &mut Vec<Function<'t>>,
+    owners: &mut Vec<(usize, usize)>,
     owner: usize,
+    depth: usize,
+    current: Node<'t>,
+    root_function: Node<'t>,
 ) {
-    push_children(stack, function, owner, None);
-    if outer != function {
-        push_children(stack, outer, owner, Some(function));
-    }
-}
-
-/// Pushes the named children of `node` (in reverse, so they pop in source order), leaving out
-/// `skip` and the function's own name/parameters/body which are handled separately.
-fn push_children<'t>(
-    stack: &mut Vec<(Node<'t>, usize)>,
-    node: Node<'t>,
-    owner: usize,
-    skip: Option<Node<'t>>,
-) {
-    let mut cursor = node.walk();
-    let start = stack.len();
-    if cursor.goto_first_child() {
-        loop {
-            let child = cursor.node();
-            if child.is_named() && Some(child) != skip {
-                stack.push((child, owner));
-            }
-            if !cursor.goto_next_sibling() {
-                break;
-            }
+    let current_kind = kind(current);
+    let nested = match current_kind {
+        Kind::FunctionDefinition => {
+            // The definition inside a decorated definition was started at the decorator node.
+            let decorated = current
+                .parent()
+                .is_some_and(|p| kind(p) == Kind::DecoratedDefinition);
+            (!decorated && current != root_function).then_some((current, current))
         }
+        Kind::DecoratedDefinition => field(current, Field::Definition)
+            .filter(|d| kind(*d) == Kind::FunctionDefinition)
+            .map(|d| (d, current)),
+        _ => None,
+    };
+    if let Some((function, outer)) = nested {
+        let index = functions.len();
+        let mut nested = new_function(file, settings, index, function, outer, None, Some(owner));
+        nested.kind = FunctionKind::Nested;
+        functions.push(nested);
+        let parent = &mut functions[owner];
+        parent.children.push(index);
+        parent.bucket(Kind::FunctionDefinition).push(function);
+        parent.statement_count += 1;
+        owners.push((depth, index));
+        return;
     }
-    stack[start..].reverse();
+    if current_kind == Kind::FunctionDefinition {
+        return;
+    }
+    let function = &mut functions[owner];
+    if is_statement(current_kind) {
+        function.statement_count += 1;
+    }
+    if matches!(
+        current_kind,
+        Kind::ImportStatement | Kind::ImportFromStatement
+    ) {
+        function.local_imports.add_statement(file.source, current);
+    }
+    function.bucket(current_kind).push(current);
 }
 
 fn new_function<'t>(
@@ -207,5 +224,60 @@ fn new_function<'t>(
         statement_count: 0,
         local_imports: Imports::default(),
         buckets: vec![Vec::new(); KIND_COUNT],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    #[test]
+    fn nodes_are_filed_under_their_innermost_function() {
+        let source = "\
+import unittest
+
+
+class T(unittest.TestCase):
+    @decorate(one())
+    def test_a(self):
+        first()
+
+        @wrap(two())
+        def stub(*args):
+            inner()
+            return lambda: deep()
+
+        def other():
+            third()
+
+        after()
+";
+        let tree = parse(source, None);
+        let settings = Settings::default();
+        let file = FileModel::build(&tree, source, None);
+        assert_eq!(file.units.len(), 1);
+        let unit = Unit::build(&file, &settings, file.units[0]);
+        let names: Vec<&str> = unit.functions.iter().map(|f| f.name).collect();
+        assert_eq!(names, ["test_a", "stub", "other"]);
+        let calls = |i: usize| -> Vec<&str> {
+            unit.functions[i]
+                .nodes(Kind::Call)
+                .iter()
+                .map(|c| file.text(field(*c, Field::Function).unwrap()))
+                .collect()
+        };
+        assert_eq!(calls(0), ["decorate", "one", "first", "after"]);
+        assert_eq!(calls(1), ["wrap", "two", "inner", "deep"]);
+        assert_eq!(calls(2), ["third"]);
+        assert_eq!(unit.functions[1].parent, Some(0));
+        assert_eq!(unit.functions[0].children, vec![1, 2]);
+        assert_eq!(
+            unit.functions[0].kind,
+            FunctionKind::Test(crate::model::TestStyle::Unittest)
+        );
+        assert_eq!(unit.functions[1].kind, FunctionKind::Nested);
+        // test_a: first(), stub, other, after() — nested bodies not counted.
+        assert_eq!(unit.functions[0].statement_count, 4);
     }
 }

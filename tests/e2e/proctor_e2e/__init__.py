@@ -1,0 +1,1 @@
+"""Support code for Proctor's end-to-end tests (tests/e2e)."""
