@@ -84,3 +84,138 @@ pub fn report_hash(items: &[ls_types::Diagnostic]) -> u64 {
     }
     hasher.finish()
 }
+
+#[derive(serde::Serialize)]
+struct WirePosition {
+    line: u32,
+    character: u32,
+}
+
+#[derive(serde::Serialize)]
+struct WireRange {
+    start: WirePosition,
+    end: WirePosition,
+}
+
+#[derive(serde::Serialize)]
+struct WireHref<'a> {
+    href: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct WireData {
+    category: &'static str,
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'static str>,
+}
+
+/// An LSP diagnostic borrowing everything it can: written straight to JSON, without the
+/// allocations of `ls_types::Diagnostic` and a `serde_json::Value` tree.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDiagnostic<'a> {
+    range: WireRange,
+    severity: u8,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_description: Option<WireHref<'a>>,
+    source: &'static str,
+    message: &'a str,
+    data: WireData,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<[u8; 1]>,
+}
+
+/// The documentation URL of each rule, by rule index.
+fn docs_urls() -> &'static [String] {
+    static URLS: OnceLock<Vec<String>> = OnceLock::new();
+    URLS.get_or_init(|| {
+        all_rules()
+            .map(|r| format!("{DOCS_BASE}{}.md", r.code))
+            .collect()
+    })
+}
+
+/// Diagnostics as the JSON array of an LSP report or notification, and a hash of what the
+/// client shows of them (the report's result id).
+pub fn wire_diagnostics(
+    diagnostics: &[Diagnostic],
+    text: &str,
+    lines: &LineIndex,
+    encoding: Encoding,
+) -> (Vec<u8>, u64) {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    diagnostics.len().hash(&mut hasher);
+    let urls = docs_urls();
+    let wire: Vec<WireDiagnostic> = diagnostics
+        .iter()
+        .map(|diagnostic| {
+            let rule = diagnostic.rule.rule();
+            let r = range(text, lines, diagnostic.range, encoding);
+            (r.start.line, r.start.character, r.end.line, r.end.character).hash(&mut hasher);
+            rule.code.hash(&mut hasher);
+            diagnostic.message.hash(&mut hasher);
+            WireDiagnostic {
+                range: WireRange {
+                    start: WirePosition {
+                        line: r.start.line,
+                        character: r.start.character,
+                    },
+                    end: WirePosition {
+                        line: r.end.line,
+                        character: r.end.character,
+                    },
+                },
+                severity: match rule.severity {
+                    Severity::Error => 1,
+                    Severity::Warning => 2,
+                    Severity::Info => 3,
+                },
+                code: rule.code,
+                code_description: urls.get(rule.id as usize).map(|href| WireHref { href }),
+                source: SOURCE,
+                message: &diagnostic.message,
+                data: WireData {
+                    category: rule.category.as_str(),
+                    name: rule.name,
+                    fix: diagnostic.fix.as_ref().map(|f| f.applicability.as_str()),
+                },
+                tags: rule.name.starts_with("unused-").then_some([1]),
+            }
+        })
+        .collect();
+    let mut out = Vec::with_capacity(diagnostics.len() * 320 + 2);
+    // Serializing borrowed strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &wire);
+    (out, hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proctor_linter::{Settings, Workspace};
+
+    #[test]
+    fn wire_diagnostics_match_the_protocol_types() {
+        let text = "class TestA:\n    def test_é(self):\n        pass\n";
+        let lines = LineIndex::new(text);
+        let output = proctor_linter::check_source(
+            text,
+            Some(std::path::Path::new("test_a.py")),
+            &Settings::default(),
+            &Workspace::empty(),
+        );
+        for encoding in [Encoding::Utf8, Encoding::Utf16] {
+            let (bytes, hash) = wire_diagnostics(&output.diagnostics, text, &lines, encoding);
+            let wire: Value = serde_json::from_slice(&bytes).unwrap();
+            let typed: Vec<ls_types::Diagnostic> = output
+                .diagnostics
+                .iter()
+                .map(|d| to_lsp(d, text, &lines, encoding))
+                .collect();
+            assert_eq!(wire, serde_json::to_value(&typed).unwrap());
+            assert_eq!(hash, report_hash(&typed));
+        }
+    }
+}

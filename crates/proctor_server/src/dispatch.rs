@@ -30,7 +30,6 @@ use crate::analysis::panic_message;
 use crate::server::{Backend, Shared, internal_error};
 
 /// The internal methods parked requests are rewritten to.
-pub const PARKED_DIAGNOSTIC: &str = "proctor/parked/diagnostic";
 pub const PARKED_HOVER: &str = "proctor/parked/hover";
 pub const PARKED_CODE_ACTION: &str = "proctor/parked/codeAction";
 
@@ -117,7 +116,30 @@ impl Service<Request> for Dispatcher {
                 self.apply_now(&method, params);
                 return future::ok(None).boxed();
             }
-            "textDocument/diagnostic" => self.park(request, PARKED_DIAGNOSTIC),
+            "textDocument/diagnostic" if self.shared.initialized_for_documents() => {
+                let (_, id, params) = request.into_parts();
+                if let Some(id) = id {
+                    let params = params.unwrap_or(Value::Null);
+                    let doc = self.shared.snapshot_of(
+                        params
+                            .get("textDocument")
+                            .and_then(|d| d.get("uri"))
+                            .and_then(Value::as_str),
+                    );
+                    self.shared.pull(id, params, doc);
+                }
+                return future::ok(None).boxed();
+            }
+            "$/cancelRequest" => {
+                if let Some(id) = request
+                    .params()
+                    .and_then(|p| p.get("id"))
+                    .and_then(|id| serde_json::from_value::<Id>(id.clone()).ok())
+                {
+                    self.shared.cancel_direct(&id);
+                }
+                request
+            }
             "textDocument/hover" => self.park(request, PARKED_HOVER),
             "textDocument/codeAction" => self.park(request, PARKED_CODE_ACTION),
             crate::framing::MALFORMED => {
@@ -125,7 +147,7 @@ impl Service<Request> for Dispatcher {
                 return future::ok(Some(malformed_response(params.unwrap_or(Value::Null)))).boxed();
             }
             // The internal methods are only reachable through parking.
-            PARKED_DIAGNOSTIC | PARKED_HOVER | PARKED_CODE_ACTION => {
+            PARKED_HOVER | PARKED_CODE_ACTION => {
                 let (_, id, _) = request.into_parts();
                 return future::ok(id.map(|id| {
                     Response::from_error(id, tower_lsp_server::jsonrpc::Error::method_not_found())

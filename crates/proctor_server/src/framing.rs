@@ -10,7 +10,12 @@
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tower_lsp_server::jsonrpc::{Request, Response};
+
+/// Where the server sends messages it serializes itself (diagnostics, the biggest messages
+/// by far, skip tower-lsp-server's `serde_json::Value` round trip): complete frames.
+pub type Outbox = UnboundedSender<Vec<u8>>;
 
 /// The internal notification standing for a malformed message.
 pub const MALFORMED: &str = "$/proctor/malformed";
@@ -150,6 +155,65 @@ fn malformed(code: i64, message: &str, id: Value) -> Vec<u8> {
         "params": {"code": code, "message": message, "id": id},
     }))
     .unwrap_or_default()
+}
+
+/// A complete frame for a message body.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// Writes to the client, one whole frame at a time: the frames tower-lsp-server writes
+/// (read back from its output pipe) and the frames of the [`Outbox`], in arrival order.
+/// Ends when tower-lsp-server's output ends.
+pub async fn mux<R, W>(
+    server_output: R,
+    outbox: Outbox,
+    mut frames: UnboundedReceiver<Vec<u8>>,
+    mut output: W,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let reader = async move {
+        let mut input = BufReader::new(server_output);
+        loop {
+            let length = match read_headers(&mut input).await {
+                Headers::End => break,
+                // tower-lsp-server always writes a Content-Length.
+                Headers::Missing => continue,
+                Headers::Length(length) => length,
+            };
+            let mut body = vec![0; length];
+            if input.read_exact(&mut body).await.is_err() || outbox.send(frame(&body)).is_err() {
+                break;
+            }
+        }
+        // An empty frame marks the end of the server's output.
+        let _ = outbox.send(Vec::new());
+    };
+    let writer = async move {
+        while let Some(bytes) = frames.recv().await {
+            if bytes.is_empty() {
+                break;
+            }
+            if output.write_all(&bytes).await.is_err() {
+                return;
+            }
+            if frames.is_empty() && output.flush().await.is_err() {
+                return;
+            }
+        }
+        // Whatever was answered before the end still goes out.
+        while let Ok(bytes) = frames.try_recv() {
+            if !bytes.is_empty() && output.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        let _ = output.flush().await;
+    };
+    tokio::join!(reader, writer);
 }
 
 async fn write_frame<W: AsyncWrite + Unpin>(output: &mut W, body: &[u8]) -> std::io::Result<()> {

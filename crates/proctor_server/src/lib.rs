@@ -32,14 +32,10 @@ use tower_lsp_server::{ClientSocket, LspService, Server};
 pub use dispatch::Dispatcher;
 pub use server::{Fault, ServerOptions};
 
-/// Builds the service and the socket for server-to-client messages (for in-process use).
-/// Must be called inside a tokio runtime.
-pub fn service(options: ServerOptions) -> (Dispatcher, ClientSocket) {
-    let (inner, socket) = LspService::build(|client| server::Backend::new(client, options))
-        .custom_method(
-            dispatch::PARKED_DIAGNOSTIC,
-            server::Backend::parked_diagnostic,
-        )
+/// Builds the service and the socket for server-to-client messages (for in-process use);
+/// frames the server serializes itself go to `outbox`. Must be called inside a tokio runtime.
+pub fn service(options: ServerOptions, outbox: framing::Outbox) -> (Dispatcher, ClientSocket) {
+    let (inner, socket) = LspService::build(|client| server::Backend::new(client, options, outbox))
         .custom_method(dispatch::PARKED_HOVER, server::Backend::parked_hover)
         .custom_method(
             dispatch::PARKED_CODE_ACTION,
@@ -53,20 +49,26 @@ pub fn service(options: ServerOptions) -> (Dispatcher, ClientSocket) {
 pub async fn serve<I, O>(input: I, output: O, options: ServerOptions)
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
-    let (service, socket) = service(options);
-    // Messages pass through the framing guard: a malformed one must not end the server.
+    let (outbox, frames) = tokio::sync::mpsc::unbounded_channel();
+    let (service, socket) = service(options, outbox.clone());
+    // In: the framing guard, so that a malformed message cannot end the server.
     let (guarded_write, guarded_read) = tokio::io::duplex(1 << 16);
     let guard = framing::guard(input, guarded_write);
-    let server = Server::new(guarded_read, output, socket).serve(service);
-    tokio::pin!(guard, server);
-    tokio::select! {
-        () = &mut server => return,
-        () = &mut guard => {}
-    }
-    // The input ended: the server sees the end of its stream and stops.
-    server.await;
+    // Out: tower-lsp-server's frames and the server's own, one whole frame at a time.
+    let (server_write, server_read) = tokio::io::duplex(1 << 20);
+    let mux = framing::mux(server_read, outbox, frames, output);
+    let server = Server::new(guarded_read, server_write, socket).serve(service);
+    let run = async {
+        tokio::pin!(guard, server);
+        tokio::select! {
+            () = &mut server => {}
+            // The input ended: the server sees the end of its stream and stops.
+            () = &mut guard => server.await,
+        }
+    };
+    tokio::join!(run, mux);
 }
 
 /// Runs the language server on stdin/stdout; returns when the client exits.

@@ -17,16 +17,19 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
+use futures::FutureExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use std::panic::AssertUnwindSafe;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Id, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::analysis::{Analysis, Analyzer, CheckConfig, Mode, Stop, panic_message};
 use crate::config::{ClientSettings, Workspaces};
-use crate::convert::{report_hash, to_lsp};
+use crate::convert::{to_lsp, wire_diagnostics};
 use crate::document::{DocumentText, Snapshot};
+use crate::framing::{Outbox, frame};
 use crate::position::{Encoding, offset};
 
 /// Tunables of the server.
@@ -36,6 +39,9 @@ pub struct ServerOptions {
     /// fallback (see [`crate::analysis`]). Zero: always answer from the fallback when it
     /// applies, and parse in the background.
     pub parse_budget: Duration,
+    /// Documents at least this long (bytes) get no budget at all: their reparse runs in the
+    /// background only.
+    pub large_document: usize,
     /// Deliberate failures, for the robustness tests.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -44,7 +50,8 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
-            parse_budget: Duration::from_millis(1),
+            parse_budget: Duration::from_millis(10),
+            large_document: 256 * 1024,
             fault: None,
         }
     }
@@ -173,7 +180,19 @@ pub struct Shared {
     shown: Mutex<HashSet<String>>,
     /// Messages for the client from before it was initialized.
     queued: Mutex<Vec<(MessageType, String)>>,
+    /// Frames written to the client directly (diagnostics).
+    outbox: Outbox,
+    /// Diagnostic requests answered directly, until answered (for `$/cancelRequest`).
+    direct: DashMap<Id, Arc<DirectRequest>>,
     runtime: tokio::runtime::Handle,
+}
+
+/// A request answered through the outbox.
+#[derive(Default)]
+pub struct DirectRequest {
+    cancelled: Arc<AtomicBool>,
+    /// Set by whoever answers first (the handler or a cancellation).
+    answered: AtomicBool,
 }
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -201,8 +220,10 @@ pub fn uri_to_path(uri: &Uri) -> Option<PathBuf> {
 }
 
 impl Shared {
-    fn new(client: Client, options: ServerOptions) -> Self {
+    fn new(client: Client, options: ServerOptions, outbox: Outbox) -> Self {
         Self {
+            outbox,
+            direct: DashMap::new(),
             client,
             options,
             session: RwLock::new(Session::default()),
@@ -334,15 +355,19 @@ impl Shared {
         }
     }
 
-    /// Parks a request with the snapshot of its document; returns the parking ticket.
-    pub fn park(&self, uri: Option<&str>) -> u64 {
-        let doc = uri
-            .and_then(|u| u.parse::<Uri>().ok())
+    /// The open document of a URI, and its snapshot now.
+    pub fn snapshot_of(&self, uri: Option<&str>) -> Option<(Arc<Doc>, Snapshot)> {
+        uri.and_then(|u| u.parse::<Uri>().ok())
             .and_then(|u| self.docs.get(&u).map(|d| d.clone()))
             .map(|doc| {
                 let snapshot = doc.snapshot();
                 (doc, snapshot)
-            });
+            })
+    }
+
+    /// Parks a request with the snapshot of its document; returns the parking ticket.
+    pub fn park(&self, uri: Option<&str>) -> u64 {
+        let doc = self.snapshot_of(uri);
         let ticket = self.next_parked.fetch_add(1, Ordering::SeqCst);
         if self.parked.len() > 256 {
             // Requests dropped before their handler ran (cancelled early) leave tickets.
@@ -400,7 +425,7 @@ impl Shared {
         let reported = *lock(&doc.reported);
         let current = reported.any && reported.seq == latest && reported.config == config;
         if !self.session().pull && !current {
-            return Some(Mode::Budget(self.options.parse_budget));
+            return Some(Mode::Budget(self.budget_for(&doc.snapshot())));
         }
         (reported.any && !reported.exact && *lock(&doc.last_exact) != (latest, config))
             .then_some(Mode::Exact)
@@ -506,8 +531,12 @@ impl Shared {
     /// analysis contradicts the provisional one the client has.
     fn deliver(&self, doc: &Doc, analysis: &Analysis) {
         let session = self.session();
-        let items = diagnostics_of(analysis, session.encoding);
-        let hash = report_hash(&items);
+        let (items, hash) = wire_diagnostics(
+            &analysis.diagnostics,
+            &analysis.text,
+            &analysis.lines,
+            session.encoding,
+        );
         let mut reported = lock(&doc.reported);
         let same_text =
             reported.any && reported.seq == analysis.seq && reported.config == analysis.config_id;
@@ -544,11 +573,142 @@ impl Shared {
         if doc.closed.load(Ordering::SeqCst) {
             return;
         }
-        let client = self.client.clone();
-        let uri = doc.uri.clone();
-        let version = analysis.version;
-        self.runtime
-            .block_on(async move { client.publish_diagnostics(uri, items, Some(version)).await });
+        let mut body = Vec::with_capacity(items.len() + 256);
+        body.extend_from_slice(
+            br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#,
+        );
+        let _ = serde_json::to_writer(&mut body, doc.uri.as_str());
+        body.extend_from_slice(
+            format!(r#","version":{},"diagnostics":"#, analysis.version).as_bytes(),
+        );
+        body.extend_from_slice(&items);
+        body.extend_from_slice(b"}}");
+        let _ = self.outbox.send(frame(&body));
+    }
+
+    // ---- pull diagnostics, answered directly ----
+
+    /// Answers a `textDocument/diagnostic` request through the outbox: the report is written
+    /// straight to JSON (a big file's report is the largest message the server sends, on
+    /// every keystroke).
+    pub fn pull(self: &Arc<Self>, id: Id, params: Value, doc: Option<(Arc<Doc>, Snapshot)>) {
+        let request = Arc::new(DirectRequest::default());
+        self.direct.insert(id.clone(), request.clone());
+        let shared = self.clone();
+        self.runtime.spawn(async move {
+            let work = shared.pull_report(params, doc, request.cancelled.clone());
+            let result = match AssertUnwindSafe(work).catch_unwind().await {
+                Ok(result) => result,
+                Err(payload) => {
+                    let message = panic_message(payload.as_ref());
+                    shared.log(
+                        MessageType::ERROR,
+                        format!("Proctor: pulling diagnostics panicked: {message}"),
+                    );
+                    Err(internal_error(message))
+                }
+            };
+            shared.direct.remove(&id);
+            if !request.answered.swap(true, Ordering::SeqCst) {
+                shared.answer(&id, result);
+            }
+        });
+    }
+
+    /// `$/cancelRequest` for a directly answered request: answered at once as cancelled, and
+    /// its analysis stops.
+    pub fn cancel_direct(&self, id: &Id) {
+        if let Some((_, request)) = self.direct.remove(id) {
+            request.cancelled.store(true, Ordering::SeqCst);
+            if !request.answered.swap(true, Ordering::SeqCst) {
+                self.answer(id, Err(Error::request_cancelled()));
+            }
+        }
+    }
+
+    /// Writes a response: `Ok` holds the result's JSON.
+    fn answer(&self, id: &Id, result: Result<Vec<u8>>) {
+        let mut body = Vec::new();
+        body.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+        let _ = serde_json::to_writer(&mut body, id);
+        match result {
+            Ok(json) => {
+                body.extend_from_slice(br#","result":"#);
+                body.extend_from_slice(&json);
+            }
+            Err(error) => {
+                body.extend_from_slice(br#","error":"#);
+                let _ = serde_json::to_writer(&mut body, &error);
+            }
+        }
+        body.push(b'}');
+        let _ = self.outbox.send(frame(&body));
+    }
+
+    async fn pull_report(
+        self: &Arc<Self>,
+        params: Value,
+        doc: Option<(Arc<Doc>, Snapshot)>,
+        cancelled: Arc<AtomicBool>,
+    ) -> Result<Vec<u8>> {
+        let request: DocumentDiagnosticParams = parse_params(params)?;
+        let Some((doc, snapshot)) = doc else {
+            return Ok(br#"{"kind":"full","items":[]}"#.to_vec());
+        };
+        let budget = self.budget_for(&snapshot);
+        let analysis = self
+            .analyze_for_request(doc.clone(), snapshot, Mode::Budget(budget), cancelled)
+            .await?;
+        let converting = Instant::now();
+        let session = self.session();
+        let (items, hash) = wire_diagnostics(
+            &analysis.diagnostics,
+            &analysis.text,
+            &analysis.lines,
+            session.encoding,
+        );
+        tracing::debug!(
+            "wrote {} diagnostics in {:?}",
+            analysis.diagnostics.len(),
+            converting.elapsed()
+        );
+        {
+            let mut reported = lock(&doc.reported);
+            if !reported.any || reported.seq <= analysis.seq {
+                *reported = Reported {
+                    any: true,
+                    seq: analysis.seq,
+                    config: analysis.config_id,
+                    exact: analysis.exact,
+                    hash,
+                };
+            }
+        }
+        if !analysis.exact {
+            self.kick(&doc);
+        }
+        let result_id = format!("{hash:016x}");
+        if request.previous_result_id.as_deref() == Some(result_id.as_str()) {
+            return Ok(format!(r#"{{"kind":"unchanged","resultId":"{result_id}"}}"#).into_bytes());
+        }
+        let mut out = Vec::with_capacity(items.len() + 64);
+        out.extend_from_slice(
+            format!(r#"{{"kind":"full","resultId":"{result_id}","items":"#).as_bytes(),
+        );
+        out.extend_from_slice(&items);
+        out.push(b'}');
+        Ok(out)
+    }
+
+    /// The parse budget of a request: none for a large document (its incremental reparse
+    /// alone costs milliseconds; the fallback answers and the parse finishes in the
+    /// background), the configured one otherwise.
+    fn budget_for(&self, snapshot: &Snapshot) -> Duration {
+        if snapshot.text.len() >= self.options.large_document {
+            Duration::ZERO
+        } else {
+            self.options.parse_budget
+        }
     }
 
     /// Analyzes a parked snapshot for a request; `$/cancelRequest` (which drops this future)
@@ -558,9 +718,8 @@ impl Shared {
         doc: Arc<Doc>,
         snapshot: Snapshot,
         mode: Mode,
+        cancelled: Arc<AtomicBool>,
     ) -> Result<Arc<Analysis>> {
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let _guard = CancelOnDrop(cancelled.clone());
         let shared = self.clone();
         let task_doc = doc.clone();
         let task = tokio::task::spawn_blocking(move || {
@@ -677,56 +836,10 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client, options: ServerOptions) -> Self {
+    pub fn new(client: Client, options: ServerOptions, outbox: Outbox) -> Self {
         Self {
-            shared: Arc::new(Shared::new(client, options)),
+            shared: Arc::new(Shared::new(client, options, outbox)),
         }
-    }
-
-    /// `textDocument/diagnostic`, parked with its snapshot.
-    pub async fn parked_diagnostic(&self, params: ParkedParams) -> Result<Value> {
-        let parked = self.shared.unpark(params.parked);
-        let request: DocumentDiagnosticParams = parse_params(params.params)?;
-        let Some((doc, snapshot)) = parked else {
-            return Ok(full_report(Vec::new(), None));
-        };
-        let budget = self.shared.options.parse_budget;
-        let analysis = self
-            .shared
-            .analyze_for_request(doc.clone(), snapshot, Mode::Budget(budget))
-            .await?;
-        let converting = Instant::now();
-        let session = self.shared.session();
-        let items = diagnostics_of(&analysis, session.encoding);
-        let hash = report_hash(&items);
-        tracing::debug!(
-            "converted {} diagnostics in {:?}",
-            items.len(),
-            converting.elapsed()
-        );
-        {
-            let mut reported = lock(&doc.reported);
-            if !reported.any || reported.seq <= analysis.seq {
-                *reported = Reported {
-                    any: true,
-                    seq: analysis.seq,
-                    config: analysis.config_id,
-                    exact: analysis.exact,
-                    hash,
-                };
-            }
-        }
-        if !analysis.exact {
-            self.shared.kick(&doc);
-        }
-        let result_id = format!("{hash:016x}");
-        if request.previous_result_id.as_deref() == Some(result_id.as_str()) {
-            return Ok(json!({"kind": "unchanged", "resultId": result_id}));
-        }
-        let serializing = Instant::now();
-        let report = full_report(items, Some(result_id));
-        tracing::debug!("serialized the report in {:?}", serializing.elapsed());
-        Ok(report)
     }
 
     /// `textDocument/hover`, parked with its snapshot.
@@ -739,9 +852,11 @@ impl Backend {
         let Some((doc, snapshot)) = parked else {
             return Ok(Value::Null);
         };
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
         let analysis = self
             .shared
-            .analyze_for_request(doc, snapshot, Mode::Exact)
+            .analyze_for_request(doc, snapshot, Mode::Exact, cancelled)
             .await?;
         let session = self.shared.session();
         let position = request.text_document_position_params.position;
@@ -757,9 +872,11 @@ impl Backend {
         let Some((doc, snapshot)) = parked else {
             return Ok(Value::Null);
         };
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
         let analysis = self
             .shared
-            .analyze_for_request(doc.clone(), snapshot, Mode::Exact)
+            .analyze_for_request(doc.clone(), snapshot, Mode::Exact, cancelled)
             .await?;
         let session = self.shared.session();
         let config = doc.config();
@@ -774,16 +891,6 @@ impl Backend {
 
 fn parse_params<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
     serde_json::from_value(value).map_err(|e| Error::invalid_params(e.to_string()))
-}
-
-fn full_report(items: Vec<Diagnostic>, result_id: Option<String>) -> Value {
-    let report = DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
-        RelatedFullDocumentDiagnosticReport {
-            related_documents: None,
-            full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id, items },
-        },
-    ));
-    serde_json::to_value(report).unwrap_or(Value::Null)
 }
 
 fn folder_path(uri: &Uri) -> Option<PathBuf> {
