@@ -191,3 +191,79 @@ fn reviewed_test_gets_the_findings_of_its_review() {
         "TQ603: the reviewed test keeps its loops in helpers, not in its own body"
     );
 }
+
+#[test]
+#[ignore = "needs the corpus and a release build: run by scripts/test"]
+fn reviewed_test_gets_its_docs_naming_and_typing_findings() {
+    let Some(items) = reviewed_findings() else {
+        return;
+    };
+
+    // TQ204: `self.neutron` and `self.glance` with their class-level annotations, spelled as
+    // the file imports them, in one fix that adds every evident annotation of the class.
+    let tq204 = lines_of(&items, "TQ204");
+    assert!(
+        tq204.contains(&47) && tq204.contains(&48),
+        "TQ204 on self.neutron and self.glance: {tq204:?}"
+    );
+    for (line, annotation) in [
+        (47, "neutron: nova_fixtures.NeutronFixture"),
+        (48, "glance: nova_fixtures.GlanceFixture"),
+    ] {
+        let fix = fix_of(&items, "TQ204", line);
+        assert_eq!(fix["applicability"], "safe");
+        let edits = fix["edits"].as_array().expect("edits");
+        assert!(
+            edits.iter().any(|e| e["content"]
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("    {annotation}\n")))),
+            "the TQ204 fix on line {line} adds `{annotation}`: {fix}"
+        );
+    }
+
+    // TQ106: the story of the test, lines 131-189, with the move-into-docstring refactor.
+    let narrative: Vec<&Value> = items.iter().filter(|i| i["code"] == "TQ106").collect();
+    assert_eq!(narrative.len(), 1, "one TQ106: {narrative:?}");
+    assert_eq!(narrative[0]["line"], 131);
+    assert_eq!(narrative[0]["end_line"], 189);
+    assert_eq!(narrative[0]["fix"]["applicability"], "refactor");
+
+    // TQ201 never flags the framework's names (`setUp`, `useFixture`, `assertEqual`); the file
+    // has no other naming inconsistency either.
+    assert!(
+        lines_of(&items, "TQ201").is_empty(),
+        "no TQ201 on the reviewed test"
+    );
+}
+
+#[test]
+#[ignore = "needs the corpus and a release build: run by scripts/test"]
+fn framework_names_are_never_flagged_as_naming_inconsistencies() {
+    let Some(root) = corpus_root() else { return };
+    let output = proctor(
+        &[
+            "check",
+            "--no-cache",
+            "--exit-zero",
+            "--select",
+            "naming",
+            "--output-format",
+            "json",
+            "nova/tests",
+        ],
+        &root,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for item in findings(&output) {
+        let message = item["message"].as_str().unwrap_or_default();
+        let name = message.split('`').nth(1).unwrap_or_default();
+        assert!(
+            proctor_linter::rules::inconsistent_naming::exemption_reason(name).is_none(),
+            "a framework name was flagged: {item}"
+        );
+    }
+}

@@ -99,6 +99,29 @@ impl Imports {
         })
     }
 
+    /// How this scope can spell the dotted `path`: a name bound to it (`MagicMock`), or a name
+    /// bound to a module containing it followed by the rest (`mock.MagicMock`). The shortest
+    /// spelling wins; `None` when nothing imported leads to it.
+    pub fn spell(&self, path: &str) -> Option<String> {
+        let mut best: Option<String> = None;
+        for (name, bound) in self.sorted() {
+            let spelled = if bound == path {
+                name.to_string()
+            } else if let Some(rest) = path
+                .strip_prefix(bound)
+                .and_then(|rest| rest.strip_prefix('.'))
+            {
+                format!("{name}.{rest}")
+            } else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|b| spelled.len() < b.len()) {
+                best = Some(spelled);
+            }
+        }
+        best
+    }
+
     /// All bindings, sorted by name (for summaries and hashing).
     pub fn sorted(&self) -> Vec<(&str, &str)> {
         let mut all: Vec<_> = self
@@ -171,6 +194,21 @@ mod tests {
         assert_eq!(imports.get("patch"), Some("unittest.mock.patch"));
         assert!(imports.imports_module("unittest.mock"));
         assert!(!imports.imports_module("unittest.mo"));
+    }
+
+    #[test]
+    fn paths_are_spelled_through_imports() {
+        let imports = imports_of("from unittest import mock\nimport unittest\n");
+        assert_eq!(
+            imports.spell("unittest.mock.MagicMock").as_deref(),
+            Some("mock.MagicMock")
+        );
+        let direct = imports_of("from unittest.mock import MagicMock\n");
+        assert_eq!(
+            direct.spell("unittest.mock.MagicMock").as_deref(),
+            Some("MagicMock")
+        );
+        assert_eq!(direct.spell("os.path"), None);
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //!
 //! This crate is pure: it takes source text and [`Settings`] and returns [`Diagnostic`]s. It
 //! knows nothing of terminals or the Language Server Protocol. The only file-system access —
-//! finding configuration files — is in [`discovery`].
+//! finding configuration files, and reading the workspace's other modules for the class index
+//! ([`workspace`]) — is in [`discovery`].
 //!
 //! The pipeline for one file: [`parse`] → [`model::FileModel`] (the skeleton) → one
 //! [`unit::Unit`] per top-level function or method, where the function checks run →
 //! [`summary::FunctionSummary`]s → the module and file checks → `noqa` filtering.
 
 pub mod assertions;
+pub mod comments;
 pub mod config;
 pub mod diagnostic;
 pub mod discovery;
@@ -18,11 +20,13 @@ pub mod fix;
 pub mod fixes;
 pub mod imports;
 pub mod model;
+pub mod naming;
 pub mod noqa;
 pub mod parse;
 pub mod registry;
 pub mod rule;
 pub mod rules;
+pub mod scope;
 pub mod settings;
 pub mod summary;
 pub mod syntax;

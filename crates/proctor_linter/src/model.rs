@@ -178,6 +178,8 @@ pub struct FileModel<'t> {
     pub tree: &'t Tree,
     pub source: &'t str,
     pub lines: LineIndex,
+    /// The file's path, when it has one (the workspace resolves its imports from it).
+    pub path: Option<std::path::PathBuf>,
     pub is_conftest: bool,
     pub imports: Imports,
     pub classes: Vec<Class>,
@@ -220,6 +222,7 @@ impl<'t> FileModel<'t> {
             tree,
             source,
             lines,
+            path: path.map(Path::to_path_buf),
             is_conftest,
             imports: Imports::default(),
             classes: Vec::new(),
@@ -557,6 +560,16 @@ impl<'t> FileModel<'t> {
         for (class, kind) in self.classes.iter_mut().zip(kinds) {
             class.kind = kind;
         }
+    }
+
+    /// The `class_definition` node of a class of this file.
+    pub fn class_node(&self, class: &Class) -> Option<Node<'t>> {
+        let name = self
+            .tree
+            .root_node()
+            .named_descendant_for_byte_range(class.name_range.start, class.name_range.end)?;
+        name.parent()
+            .filter(|p| kind(*p) == Kind::ClassDefinition && p.start_byte() <= name.start_byte())
     }
 
     /// The dotted path a name or attribute chain stands for through the module's imports.
@@ -914,4 +927,35 @@ pub fn statements(block: Node) -> Vec<Node> {
         .named_children(&mut cursor)
         .filter(|n| kind(*n) != Kind::Comment)
         .collect()
+}
+
+/// The text of a plain string literal (no interpolation, no prefix other than `r`/`u`).
+pub fn string_literal_value<'s>(source: &'s str, string: tree_sitter::Node) -> Option<&'s str> {
+    if kind(string) != Kind::String {
+        return None;
+    }
+    let mut cursor = string.walk();
+    let mut content: Option<&'s str> = None;
+    for child in string.named_children(&mut cursor) {
+        match kind(child) {
+            Kind::StringStart => {
+                let start = source.get(child.byte_range())?;
+                if start
+                    .chars()
+                    .any(|c| matches!(c, 'f' | 'F' | 'b' | 'B' | 't' | 'T'))
+                {
+                    return None;
+                }
+            }
+            Kind::StringContent => {
+                if content.is_some() {
+                    return None;
+                }
+                content = Some(source.get(child.byte_range())?);
+            }
+            Kind::StringEnd => {}
+            _ => return None,
+        }
+    }
+    Some(content.unwrap_or(""))
 }

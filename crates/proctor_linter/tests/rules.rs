@@ -17,9 +17,10 @@
 use std::path::{Path, PathBuf};
 
 use proctor_linter::config::settings_from_table;
+use proctor_linter::discovery::build_workspace;
 use proctor_linter::fix::{FixMode, error_count, fix_source};
 use proctor_linter::parse::parse;
-use proctor_linter::{LineIndex, Settings, Workspace, all_rules, check_source, find_rule};
+use proctor_linter::{LineIndex, Settings, all_rules, check_source, find_rule};
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
@@ -67,7 +68,9 @@ fn check_rule(code: &str) {
         "{code}'s fixture must parse cleanly"
     );
     let settings = settings_for(code, &source, &path);
-    let workspace = Workspace::empty();
+    // The workspace the command line would build: bases in other fixture files resolve, and
+    // rules that ask about subclasses elsewhere get an answer.
+    let workspace = build_workspace(&[fixture_dir()], std::slice::from_ref(&path));
     let output = check_source(&source, Some(&path), &settings, &workspace);
     assert!(
         output.panics.is_empty(),
@@ -224,6 +227,14 @@ macro_rules! rule_tests {
 
 rule_tests! {
     TQ101 => "TQ101",
+    TQ102 => "TQ102",
+    TQ104 => "TQ104",
+    TQ105 => "TQ105",
+    TQ106 => "TQ106",
+    TQ201 => "TQ201",
+    TQ202 => "TQ202",
+    TQ203 => "TQ203",
+    TQ204 => "TQ204",
     TQ502 => "TQ502",
     TQ504 => "TQ504",
     TQ505 => "TQ505",

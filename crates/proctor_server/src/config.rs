@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use proctor_linter::discovery::ConfigResolver;
+use proctor_linter::discovery::{ConfigResolver, build_workspace};
 use proctor_linter::settings::Selection;
 use proctor_linter::{Settings, Workspace};
 use serde_json::Value;
@@ -131,15 +131,38 @@ impl Workspaces {
         self.reload();
     }
 
-    /// Forgets every configuration file read (one changed) and what is known of the
-    /// folders' files.
+    /// Forgets every configuration file read (one changed). What the folders' workspaces know
+    /// of their files stays.
     pub fn reload(&mut self) {
-        let roots: Vec<Option<PathBuf>> = self.folders.iter().map(|f| f.root.clone()).collect();
-        self.folders = roots
-            .into_iter()
-            .map(|root| new_folder(root, &self.client))
-            .collect();
-        self.outside = new_folder(None, &self.client);
+        for folder in self
+            .folders
+            .iter_mut()
+            .chain(std::iter::once(&mut self.outside))
+        {
+            folder.resolver = resolver(&self.client);
+        }
+    }
+
+    /// A Python file changed on disk (or was saved): the workspaces re-read it when needed.
+    pub fn file_changed(&self, path: &Path) {
+        for folder in self.folders_holding(path) {
+            folder.workspace.file_changed(path, None);
+        }
+    }
+
+    /// A Python file was deleted.
+    pub fn file_removed(&self, path: &Path) {
+        for folder in self.folders_holding(path) {
+            folder.workspace.file_removed(path);
+        }
+    }
+
+    /// The folders whose workspace may know `path`: those it is under, and the catch-all.
+    fn folders_holding<'a>(&'a self, path: &'a Path) -> impl Iterator<Item = &'a Folder> {
+        self.folders
+            .iter()
+            .filter(move |f| f.root.as_deref().is_some_and(|root| path.starts_with(root)))
+            .chain(std::iter::once(&self.outside))
     }
 
     pub fn add_folder(&mut self, root: PathBuf) {
@@ -202,14 +225,18 @@ impl Workspaces {
     }
 }
 
-fn new_folder(root: Option<PathBuf>, client: &ClientSettings) -> Folder {
+fn resolver(client: &ClientSettings) -> ConfigResolver {
     let selection = client.selection();
-    let resolver = ConfigResolver::new()
-        .with_overrides(move |settings: &mut Settings| settings.apply(&selection));
+    ConfigResolver::new().with_overrides(move |settings: &mut Settings| settings.apply(&selection))
+}
+
+fn new_folder(root: Option<PathBuf>, client: &ClientSettings) -> Folder {
+    // The folder's class index reads the folder's other files lazily, when a rule needs one.
+    let roots: Vec<PathBuf> = root.iter().cloned().collect();
     Folder {
+        workspace: Arc::new(build_workspace(&roots, &[])),
         root,
-        resolver,
-        workspace: Arc::new(Workspace::empty()),
+        resolver: resolver(client),
     }
 }
 

@@ -970,6 +970,9 @@ impl LanguageServer for Backend {
                     TextDocumentSyncOptions {
                         open_close: Some(true),
                         change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                            include_text: Some(false),
+                        })),
                         ..Default::default()
                     },
                 )),
@@ -1021,11 +1024,10 @@ impl LanguageServer for Backend {
         if shared.session().watch_registration {
             let client = shared.client.clone();
             shared.runtime.spawn(async move {
-                let watchers: Vec<Value> =
-                    ["**/pyproject.toml", "**/proctor.toml", "**/conftest.py"]
-                        .iter()
-                        .map(|glob| json!({"globPattern": glob}))
-                        .collect();
+                let watchers: Vec<Value> = ["**/pyproject.toml", "**/proctor.toml", "**/*.py"]
+                    .iter()
+                    .map(|glob| json!({"globPattern": glob}))
+                    .collect();
                 let registration = Registration {
                     id: "proctor-watched-files".to_string(),
                     method: "workspace/didChangeWatchedFiles".to_string(),
@@ -1060,20 +1062,50 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let relevant = params.changes.iter().any(|change| {
-            let path = change.uri.path().as_str();
-            let name = path.rsplit('/').next().unwrap_or(path);
-            matches!(name, "pyproject.toml" | "proctor.toml" | "conftest.py")
-        });
-        if !relevant {
-            return;
+        let mut relevant = false;
+        {
+            let mut workspaces = self
+                .shared
+                .workspaces
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut configuration = false;
+            for change in &params.changes {
+                let path = change.uri.path().as_str();
+                let name = path.rsplit('/').next().unwrap_or(path);
+                if matches!(name, "pyproject.toml" | "proctor.toml") {
+                    configuration = true;
+                } else if name.ends_with(".py")
+                    && let Some(file) = folder_path(&change.uri)
+                {
+                    if change.typ == FileChangeType::DELETED {
+                        workspaces.file_removed(&file);
+                    } else {
+                        workspaces.file_changed(&file);
+                    }
+                    relevant = true;
+                }
+            }
+            if configuration {
+                workspaces.reload();
+                relevant = true;
+            }
         }
-        self.shared
-            .workspaces
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .reload();
-        self.shared.reconfigure();
+        if relevant {
+            self.shared.reconfigure();
+        }
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        // Other documents' findings may depend on this file's classes.
+        if let Some(path) = folder_path(&params.text_document.uri) {
+            self.shared
+                .workspaces
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .file_changed(&path);
+            self.shared.reconfigure();
+        }
     }
 
     async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {

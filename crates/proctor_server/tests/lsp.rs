@@ -13,10 +13,25 @@ use serde_json::{Value, json};
 
 const TEST_FILE: &str = "import time\n\n\nclass TestThing:\n    def setUp(self):\n        self.x = 1\n\n    def test_one(self):\n        time.sleep(1)\n\n    def test_two(self):\n        \"\"\"Doc.\"\"\"\n        pass\n\n\ndef helper():\n    return 1\n";
 
-/// What a fresh check says about a text: `(range, code, message)` in the given encoding.
+/// The settings of most tests: TQ101 alone, so that rules added later do not change them.
+fn only_tq101() -> Settings {
+    let mut settings = Settings::default();
+    settings
+        .apply(&proctor_linter::settings::Selection {
+            select: Some(vec!["TQ101".into()]),
+            ..Default::default()
+        })
+        .unwrap();
+    settings
+}
+
+/// What a fresh check with TQ101 alone says about a text: `(range, code, message)`.
 fn expected(text: &str, path: &Path, encoding: Encoding) -> Vec<Value> {
-    let output =
-        proctor_linter::check_source(text, Some(path), &Settings::default(), &Workspace::empty());
+    expected_with(&only_tq101(), text, path, encoding)
+}
+
+fn expected_with(settings: &Settings, text: &str, path: &Path, encoding: Encoding) -> Vec<Value> {
+    let output = proctor_linter::check_source(text, Some(path), settings, &Workspace::empty());
     let lines = LineIndex::new(text);
     output
         .diagnostics
@@ -47,9 +62,27 @@ fn insert_at(line: u32, character: u32, text: &str) -> Value {
     json!([{"range": {"start": position(line, character), "end": position(line, character)}, "text": text}])
 }
 
+/// The editor settings of most tests: TQ101 alone.
+fn select_tq101() -> Value {
+    json!({"select": ["TQ101"]})
+}
+
+/// A client pulling diagnostics, with TQ101 selected.
 async fn pull_client(dir: &TempDir, options: ServerOptions) -> Client {
     let (client, _) = Client::with_folder(
         options,
+        &dir.0,
+        capabilities(true, &["utf-8", "utf-16"]),
+        select_tq101(),
+    )
+    .await;
+    client
+}
+
+/// A client pulling diagnostics, without editor settings.
+async fn plain_client(dir: &TempDir) -> Client {
+    let (client, _) = Client::with_folder(
+        exact_options(),
         &dir.0,
         capabilities(true, &["utf-8", "utf-16"]),
         Value::Null,
@@ -65,7 +98,7 @@ async fn pull_diagnostics_carry_code_source_docs_and_data() {
         exact_options(),
         &dir.0,
         capabilities(true, &["utf-16", "utf-8"]),
-        Value::Null,
+        select_tq101(),
     )
     .await;
     let caps = &init["capabilities"];
@@ -125,7 +158,7 @@ async fn push_diagnostics_carry_the_version() {
         exact_options(),
         &dir.0,
         capabilities(false, &["utf-16"]),
-        Value::Null,
+        select_tq101(),
     )
     .await;
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
@@ -168,7 +201,7 @@ async fn utf16_positions_with_non_ascii_crlf_and_lone_cr() {
         exact_options(),
         &dir.0,
         capabilities(true, &["utf-16"]),
-        Value::Null,
+        select_tq101(),
     )
     .await;
     let path = dir.0.join("tests/test_text.py");
@@ -442,8 +475,11 @@ async fn hover_shows_rule_docs_and_mandated_names() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_files_reload_when_they_change() {
     let dir = TempDir::new("reload");
-    let config = dir.write("pyproject.toml", "[tool.proctor]\nignore = [\"TQ101\"]\n");
-    let mut client = pull_client(&dir, exact_options()).await;
+    let config = dir.write(
+        "pyproject.toml",
+        "[tool.proctor]\nselect = [\"TQ101\"]\nignore = [\"TQ101\"]\n",
+    );
+    let mut client = plain_client(&dir).await;
     let registration = client.server_request("client/registerCapability").await;
     let watchers =
         registration["params"]["registrations"][0]["registerOptions"]["watchers"].to_string();
@@ -451,7 +487,7 @@ async fn configuration_files_reload_when_they_change() {
     let uri = file_uri(&dir.0.join("tests/test_reload.py"));
     client.open(&uri, TEST_FILE).await;
     assert!(client.pull(&uri).await.is_empty());
-    std::fs::write(&config, "[tool.proctor]\nignore = []\n").unwrap();
+    std::fs::write(&config, "[tool.proctor]\nselect = [\"TQ101\"]\n").unwrap();
     client
         .notify(
             "workspace/didChangeWatchedFiles",
@@ -467,7 +503,7 @@ async fn configuration_files_reload_when_they_change() {
 async fn a_bad_configuration_warns_and_defaults_apply() {
     let dir = TempDir::new("badconfig");
     let config = dir.write("proctor.toml", "slect = [\"TQ1\"]\n");
-    let mut client = pull_client(&dir, exact_options()).await;
+    let mut client = plain_client(&dir).await;
     let uri = file_uri(&dir.0.join("tests/test_bad.py"));
     client.open(&uri, TEST_FILE).await;
     let message = client.notification("window/showMessage", |_| true).await;
@@ -475,7 +511,12 @@ async fn a_bad_configuration_warns_and_defaults_apply() {
     let text = message["message"].as_str().unwrap();
     assert!(text.contains(&config.display().to_string()), "{text}");
     assert!(text.contains("slect"), "{text}");
-    assert_eq!(client.pull(&uri).await.len(), 1, "the defaults apply");
+    let path = dir.0.join("tests/test_bad.py");
+    assert_eq!(
+        essentials(&client.pull(&uri).await),
+        expected_with(&Settings::default(), TEST_FILE, &path, Encoding::Utf8),
+        "the defaults apply"
+    );
     // Still serving.
     let hover = client
         .request(
@@ -494,7 +535,7 @@ async fn editor_settings_apply_on_top_of_files() {
         exact_options(),
         &dir.0,
         capabilities(true, &["utf-8"]),
-        json!({"proctor": {"ignore": ["TQ101"]}}),
+        json!({"proctor": {"select": ["TQ101"], "ignore": ["TQ101"]}}),
     )
     .await;
     let uri = file_uri(&dir.0.join("tests/test_settings.py"));
@@ -509,7 +550,8 @@ async fn editor_settings_apply_on_top_of_files() {
     client.server_request("workspace/diagnostic/refresh").await;
     assert_eq!(client.pull(&uri).await.len(), 1);
     // Settings pulled with workspace/configuration when the notification carries none.
-    *client.configuration.lock().unwrap() = json!({"extendSelect": [], "ignore": ["docs"]});
+    *client.configuration.lock().unwrap() =
+        json!({"select": ["TQ101"], "extendSelect": [], "ignore": ["docs"]});
     client
         .notify(
             "workspace/didChangeConfiguration",
@@ -664,8 +706,11 @@ async fn cancelled_requests_answer_request_cancelled() {
 async fn workspace_folders_come_and_go() {
     let first = TempDir::new("folder-a");
     let second = TempDir::new("folder-b");
-    second.write("proctor.toml", "ignore = [\"TQ101\"]\n");
-    let mut client = pull_client(&first, exact_options()).await;
+    second.write(
+        "proctor.toml",
+        "select = [\"TQ101\"]\nignore = [\"TQ101\"]\n",
+    );
+    let mut client = plain_client(&first).await;
     let uri = file_uri(&second.0.join("tests/test_folder.py"));
     client.open(&uri, TEST_FILE).await;
     // The file's own configuration applies, found upward from it, in or out of a folder.

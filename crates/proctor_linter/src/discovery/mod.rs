@@ -5,6 +5,8 @@
 //! `[tool.proctor]` table, in the file's directory or above it. A resolver caches what it
 //! found per directory, so checking a tree reads each configuration file once.
 
+pub mod classes;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,8 +17,12 @@ use crate::workspace::Workspace;
 
 /// Builds the workspace facts for a run over `roots` (the checked paths) and the test files
 /// found under them.
+///
+/// Nothing is read yet: the class index reads and parses a module the first time a check
+/// needs one of its classes, and lists a source root the first time a fingerprint or a
+/// subclass query needs it (see [`crate::workspace`]).
 pub fn build_workspace(_roots: &[PathBuf], _files: &[PathBuf]) -> Workspace {
-    Workspace::empty()
+    Workspace::new(classes::FsSource)
 }
 
 /// Settings and the file they came from (`None` for built-in defaults).

@@ -22,6 +22,14 @@ macro_rules! registry {
 
 registry! {
     MissingTestDocstring => missing_test_docstring,
+    MissingTestClassDocstring => missing_test_class_docstring,
+    UndocumentedFixture => undocumented_fixture,
+    RestatingComment => restating_comment,
+    NarrativeCommentInTest => narrative_comment_in_test,
+    InconsistentNaming => inconsistent_naming,
+    MixedTestNameStyle => mixed_test_name_style,
+    UntypedHelper => untyped_helper,
+    UntypedSetupAttribute => untyped_setup_attribute,
     AssertionRoulette => assertion_roulette,
     RedundantAssertion => redundant_assertion,
     DuplicateAssertion => duplicate_assertion,
