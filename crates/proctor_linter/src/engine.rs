@@ -158,11 +158,57 @@ pub fn finish_shifted(
             s
         }));
     }
+    finish_assembled(
+        file,
+        settings,
+        rules,
+        workspace,
+        diagnostics,
+        &summaries,
+        panics,
+    )
+}
+
+/// [`finish`] for a caller that keeps the units' results assembled itself (the language
+/// server updates them in place across edits): `diagnostics` are the function checks'
+/// findings, `summaries` every function's summary in source order (`parent` indexing this
+/// slice), `panics` the function checks' panics.
+pub fn finish_assembled(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    mut diagnostics: Vec<Diagnostic>,
+    summaries: &[FunctionSummary],
+    mut panics: Vec<(&'static str, String)>,
+) -> FileOutput {
+    let (whole, whole_panics) = whole_file_checks(file, settings, rules, workspace, summaries);
+    diagnostics.extend(whole);
+    panics.extend(whole_panics);
+    FileOutput {
+        diagnostics: filter_and_sort(file.source, &file.lines, rules, diagnostics),
+        panics: panics
+            .into_iter()
+            .map(|(rule, message)| RulePanic { rule, message })
+            .collect(),
+    }
+}
+
+/// The module and file checks alone: their findings (unfiltered, unsorted) and panics.
+pub fn whole_file_checks(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    summaries: &[FunctionSummary],
+) -> (Vec<Diagnostic>, Vec<(&'static str, String)>) {
+    let mut diagnostics = Vec::new();
+    let mut panics = Vec::new();
     let module_ctx = ModuleContext { file, settings };
     let file_ctx = FileContext {
         file,
         settings,
-        functions: &summaries,
+        functions: summaries,
         workspace,
     };
     for rule in rules.iter() {
@@ -177,17 +223,22 @@ pub fn finish_shifted(
             });
         }
     }
+    (diagnostics, panics)
+}
+
+/// The last step of a check: drops findings of disabled rules and those suppressed by
+/// `noqa`, sorts, and removes duplicates.
+pub fn filter_and_sort(
+    source: &str,
+    lines: &crate::text::LineIndex,
+    rules: RuleSet,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
     diagnostics.retain(|d| rules.contains(d.rule));
-    crate::noqa::filter(file.source, &file.lines, &mut diagnostics);
+    crate::noqa::filter(source, lines, &mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    FileOutput {
-        diagnostics,
-        panics: panics
-            .into_iter()
-            .map(|(rule, message)| RulePanic { rule, message })
-            .collect(),
-    }
+    diagnostics
 }
 
 /// Sorts by position, then code.

@@ -193,6 +193,21 @@ pub struct FileModel<'t> {
     pub uses_unittest: bool,
 }
 
+/// The owned, position-tagged facts of a skeleton, without the tree: what a [`FileModel`]
+/// knows besides its nodes. The language server keeps one from its last complete parse to
+/// check a function parsed on its own ([`FileModel::from_skeleton`]) while the whole file's
+/// reparse is still running.
+#[derive(Clone, Debug)]
+pub struct Skeleton {
+    pub path: Option<std::path::PathBuf>,
+    pub is_conftest: bool,
+    pub imports: Imports,
+    pub classes: Vec<Class>,
+    pub module_names: HashSet<String>,
+    pub uses_pytest: bool,
+    pub uses_unittest: bool,
+}
+
 /// Where a unit starts in the tree.
 #[derive(Clone, Copy, Debug)]
 pub struct UnitNode<'t> {
@@ -289,6 +304,44 @@ impl<'t> FileModel<'t> {
         crate::text::line_ending(self.source).hash(&mut hasher);
         crate::fixes::indent_unit(self.source).hash(&mut hasher);
         hasher.finish()
+    }
+
+    /// The tree-free facts of this skeleton.
+    pub fn skeleton(&self) -> Skeleton {
+        Skeleton {
+            path: self.path.clone(),
+            is_conftest: self.is_conftest,
+            imports: self.imports.clone(),
+            classes: self.classes.clone(),
+            module_names: self.module_names.clone(),
+            uses_pytest: self.uses_pytest,
+            uses_unittest: self.uses_unittest,
+        }
+    }
+
+    /// A file model from saved skeleton facts and the given units (for instance one function
+    /// parsed apart, its nodes positioned in `source`); it has no module statements.
+    pub fn from_skeleton(
+        tree: &'t Tree,
+        source: &'t str,
+        lines: LineIndex,
+        skeleton: Skeleton,
+        units: Vec<UnitNode<'t>>,
+    ) -> FileModel<'t> {
+        FileModel {
+            tree,
+            source,
+            lines,
+            path: skeleton.path,
+            is_conftest: skeleton.is_conftest,
+            imports: skeleton.imports,
+            classes: skeleton.classes,
+            module_names: skeleton.module_names,
+            units,
+            module_statements: Vec::new(),
+            uses_pytest: skeleton.uses_pytest,
+            uses_unittest: skeleton.uses_unittest,
+        }
     }
 
     pub fn text(&self, node: Node) -> &'t str {

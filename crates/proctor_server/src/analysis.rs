@@ -33,7 +33,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proctor_linter::engine::{self, RulePanic, UnitOutput};
-use proctor_linter::model::{FileModel, UnitNode};
+use proctor_linter::model::{FileModel, Skeleton, UnitNode};
+use proctor_linter::summary::FunctionSummary;
 use proctor_linter::syntax::{Field, Kind, field, kind};
 use proctor_linter::{Diagnostic, LineIndex, RuleSet, Settings, TextRange, Workspace};
 use tree_sitter::{InputEdit, ParseOptions, Parser, Range, Tree};
@@ -124,29 +125,53 @@ pub struct Analysis {
     pub panics: Vec<RulePanic>,
 }
 
-/// A unit's place, kept up to date across edits so the analyzer knows whether every edit
-/// since the last complete parse stayed inside function bodies.
+/// A unit's place and key text, kept up to date across edits so the analyzer knows whether
+/// every edit since the last complete check stayed inside function bodies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct UnitSpan {
+    /// Where the unit's key text starts (see [`key_start`]).
+    anchor: usize,
     /// Where the unit starts (its first decorator or `def`).
     start: usize,
     /// The end of the header's `:`; edits at or after it and before `end` are in the body.
     body: usize,
     end: usize,
-    /// An edit landed in this unit since the last complete parse.
+    /// The hash and length of the unit's key text at the last complete check.
+    text: u128,
+    len: usize,
+    /// The class the unit is a method of.
+    class: Option<usize>,
+    /// An edit landed in this unit since the last complete check.
     touched: bool,
 }
 
-/// The last complete parse, moved along by the edits since.
+/// The last complete parse moved along by the edits since, and what the last complete check
+/// knew (moved along the same way).
 struct EditedTree {
     tree: Tree,
     /// The text `tree` matches (after the edits).
     seq: u64,
     /// No edit since the parse: `tree` is a complete parse of the text at `seq`.
     parsed: bool,
+    /// The units of the last complete check.
     spans: Vec<UnitSpan>,
-    /// Every edit since the parse landed inside one unit's body.
+    /// Every edit since the last complete check landed inside one unit's body.
     local_edits: bool,
+    /// The rest of the last complete check, for provisional analyses.
+    base: Option<Base>,
+}
+
+/// The facts of a complete check that a provisional analysis reuses: the skeleton (function
+/// bodies do not change it) and the module and file checks' findings, moved along by the
+/// edits since.
+struct Base {
+    skeleton: Skeleton,
+    context: u64,
+    line_ending: &'static str,
+    indent: String,
+    unit_id: u64,
+    whole: Vec<Diagnostic>,
+    whole_panics: Vec<(&'static str, String)>,
 }
 
 impl EditedTree {
@@ -155,6 +180,11 @@ impl EditedTree {
         self.parsed = false;
         if self.local_edits {
             self.local_edits = move_spans(&mut self.spans, edit);
+        }
+        if let Some(base) = &mut self.base {
+            for diagnostic in &mut base.whole {
+                map_diagnostic(diagnostic, edit);
+            }
         }
     }
 }
@@ -174,11 +204,53 @@ fn move_spans(spans: &mut [UnitSpan], edit: &InputEdit) -> bool {
     span.end = span.end.saturating_add_signed(delta);
     span.touched = true;
     for later in &mut spans[unit + 1..] {
+        later.anchor = later.anchor.saturating_add_signed(delta);
         later.start = later.start.saturating_add_signed(delta);
         later.body = later.body.saturating_add_signed(delta);
         later.end = later.end.saturating_add_signed(delta);
     }
     true
+}
+
+/// Where an offset goes when an edit is made: before the edit it stays, after it it moves
+/// by the change in length, inside the replaced text it goes to the edit's start (a range's
+/// start) or end (a range's end). At a pure insertion's offset, starts move past the inserted
+/// text and ends stay.
+fn map_offset(offset: usize, edit: &InputEdit, is_end: bool) -> usize {
+    let (start, old_end, new_end) = (edit.start_byte, edit.old_end_byte, edit.new_end_byte);
+    if offset < start {
+        offset
+    } else if offset == start {
+        if old_end == start && !is_end {
+            new_end
+        } else {
+            offset
+        }
+    } else if offset >= old_end {
+        offset - old_end + new_end
+    } else if is_end {
+        new_end
+    } else {
+        start
+    }
+}
+
+fn map_range(range: TextRange, edit: &InputEdit) -> TextRange {
+    if range.is_empty() {
+        return TextRange::empty(map_offset(range.start, edit, false));
+    }
+    let start = map_offset(range.start, edit, false);
+    let end = map_offset(range.end, edit, true).max(start);
+    TextRange::new(start, end)
+}
+
+fn map_diagnostic(diagnostic: &mut Diagnostic, edit: &InputEdit) {
+    diagnostic.range = map_range(diagnostic.range, edit);
+    if let Some(fix) = &mut diagnostic.fix {
+        for fix_edit in &mut fix.edits {
+            fix_edit.range = map_range(fix_edit.range, edit);
+        }
+    }
 }
 
 /// The cache key of a unit's output.
@@ -196,7 +268,7 @@ struct UnitKey {
 
 struct CachedUnit {
     output: Arc<UnitOutput>,
-    /// Where the unit's first line started when the output was computed.
+    /// Where the unit's key text started when the output was computed.
     anchor: usize,
     used: u64,
 }
@@ -237,6 +309,216 @@ impl UnitCache {
     }
 }
 
+/// One unit's result in an analysis: its key, where its key text starts, and its output
+/// (computed where the unit was `delta` bytes earlier).
+struct Part {
+    key: UnitKey,
+    anchor: usize,
+    /// `None`: the unit is unchanged since the last analysis; its assembled results are
+    /// reused.
+    output: Option<Arc<UnitOutput>>,
+    delta: isize,
+}
+
+/// The units' results of the last analysis, assembled for the file checks: every
+/// function's summary (`parent` indexing the whole list), the function checks' findings and
+/// panics, with each unit's share. Updated in place across analyses: a unit unchanged since
+/// the last one has its results shifted where it moved (units before an edit cost nothing),
+/// and only a changed unit's results are replaced.
+#[derive(Default)]
+struct Assembly {
+    units: Vec<AssembledUnit>,
+    summaries: Vec<FunctionSummary>,
+    diagnostics: Vec<Diagnostic>,
+    panics: Vec<(&'static str, String)>,
+}
+
+#[derive(Clone)]
+struct AssembledUnit {
+    key: UnitKey,
+    anchor: usize,
+    summaries: std::ops::Range<usize>,
+    diagnostics: std::ops::Range<usize>,
+    panics: std::ops::Range<usize>,
+}
+
+fn moved(range: &std::ops::Range<usize>, by: isize) -> std::ops::Range<usize> {
+    range.start.saturating_add_signed(by)..range.end.saturating_add_signed(by)
+}
+
+impl Assembly {
+    /// Assembles the parts; `false` when a part without an output has no assembled results
+    /// (the assembly is then empty).
+    fn update(&mut self, parts: &[Part]) -> bool {
+        let ok = if self.units.len() == parts.len()
+            && parts
+                .iter()
+                .zip(&self.units)
+                .all(|(part, unit)| part.key == unit.key || part.output.is_some())
+        {
+            self.update_in_place(parts);
+            true
+        } else {
+            self.rebuild(parts)
+        };
+        if !ok {
+            *self = Assembly::default();
+        }
+        ok
+    }
+
+    /// The same units at the same indices: shift what moved, replace what changed.
+    fn update_in_place(&mut self, parts: &[Part]) {
+        let (mut summaries_moved, mut diagnostics_moved, mut panics_moved) = (0isize, 0, 0);
+        for (index, part) in parts.iter().enumerate() {
+            let unit = self.units[index].clone();
+            let summaries = moved(&unit.summaries, summaries_moved);
+            let diagnostics = moved(&unit.diagnostics, diagnostics_moved);
+            let panics = moved(&unit.panics, panics_moved);
+            match (&part.output, part.key == unit.key) {
+                (_, true) => {
+                    let delta = part.anchor as isize - unit.anchor as isize;
+                    if delta != 0 || summaries_moved != 0 {
+                        for summary in &mut self.summaries[summaries.clone()] {
+                            if delta != 0 {
+                                summary.shift(delta, 0);
+                            }
+                            summary.parent = summary
+                                .parent
+                                .map(|p| p.saturating_add_signed(summaries_moved));
+                        }
+                    }
+                    if delta != 0 {
+                        for diagnostic in &mut self.diagnostics[diagnostics.clone()] {
+                            diagnostic.shift(delta);
+                        }
+                    }
+                    self.units[index] = AssembledUnit {
+                        key: part.key,
+                        anchor: part.anchor,
+                        summaries,
+                        diagnostics,
+                        panics,
+                    };
+                }
+                (Some(output), false) => {
+                    let new_summaries: Vec<FunctionSummary> = output
+                        .summaries
+                        .iter()
+                        .map(|s| {
+                            let mut s = s.clone();
+                            s.shift(part.delta, summaries.start);
+                            s
+                        })
+                        .collect();
+                    let new_diagnostics: Vec<Diagnostic> = output
+                        .diagnostics
+                        .iter()
+                        .map(|d| {
+                            let mut d = d.clone();
+                            if part.delta != 0 {
+                                d.shift(part.delta);
+                            }
+                            d
+                        })
+                        .collect();
+                    let counts = (
+                        new_summaries.len(),
+                        new_diagnostics.len(),
+                        output.panics.len(),
+                    );
+                    self.summaries.splice(summaries.clone(), new_summaries);
+                    self.diagnostics
+                        .splice(diagnostics.clone(), new_diagnostics);
+                    self.panics
+                        .splice(panics.clone(), output.panics.iter().cloned());
+                    summaries_moved += counts.0 as isize - summaries.len() as isize;
+                    diagnostics_moved += counts.1 as isize - diagnostics.len() as isize;
+                    panics_moved += counts.2 as isize - panics.len() as isize;
+                    self.units[index] = AssembledUnit {
+                        key: part.key,
+                        anchor: part.anchor,
+                        summaries: summaries.start..summaries.start + counts.0,
+                        diagnostics: diagnostics.start..diagnostics.start + counts.1,
+                        panics: panics.start..panics.start + counts.2,
+                    };
+                }
+                // Ruled out by the caller.
+                (None, false) => {}
+            }
+        }
+    }
+
+    /// Different units: assemble anew, moving the results of units found in the old
+    /// assembly (by key) and copying the others.
+    fn rebuild(&mut self, parts: &[Part]) -> bool {
+        let old = std::mem::take(self);
+        let mut old_summaries: Vec<Option<FunctionSummary>> =
+            old.summaries.into_iter().map(Some).collect();
+        let mut old_diagnostics: Vec<Option<Diagnostic>> =
+            old.diagnostics.into_iter().map(Some).collect();
+        let mut by_key: HashMap<UnitKey, Vec<usize>> = HashMap::new();
+        for (i, unit) in old.units.iter().enumerate().rev() {
+            by_key.entry(unit.key).or_default().push(i);
+        }
+        for part in parts {
+            let found = by_key.get_mut(&part.key).and_then(Vec::pop);
+            let summaries_start = self.summaries.len();
+            let diagnostics_start = self.diagnostics.len();
+            let panics_start = self.panics.len();
+            match (found, &part.output) {
+                (Some(i), _) => {
+                    let unit = &old.units[i];
+                    let delta = part.anchor as isize - unit.anchor as isize;
+                    for slot in &mut old_summaries[unit.summaries.clone()] {
+                        if let Some(mut summary) = slot.take() {
+                            summary.shift(delta, 0);
+                            summary.parent = summary
+                                .parent
+                                .map(|p| p.saturating_sub(unit.summaries.start) + summaries_start);
+                            self.summaries.push(summary);
+                        }
+                    }
+                    for slot in &mut old_diagnostics[unit.diagnostics.clone()] {
+                        if let Some(mut diagnostic) = slot.take() {
+                            if delta != 0 {
+                                diagnostic.shift(delta);
+                            }
+                            self.diagnostics.push(diagnostic);
+                        }
+                    }
+                    self.panics
+                        .extend(old.panics[unit.panics.clone()].iter().cloned());
+                }
+                (None, Some(output)) => {
+                    for summary in &output.summaries {
+                        let mut summary = summary.clone();
+                        summary.shift(part.delta, summaries_start);
+                        self.summaries.push(summary);
+                    }
+                    for diagnostic in &output.diagnostics {
+                        let mut diagnostic = diagnostic.clone();
+                        if part.delta != 0 {
+                            diagnostic.shift(part.delta);
+                        }
+                        self.diagnostics.push(diagnostic);
+                    }
+                    self.panics.extend(output.panics.iter().cloned());
+                }
+                (None, None) => return false,
+            }
+            self.units.push(AssembledUnit {
+                key: part.key,
+                anchor: part.anchor,
+                summaries: summaries_start..self.summaries.len(),
+                diagnostics: diagnostics_start..self.diagnostics.len(),
+                panics: panics_start..self.panics.len(),
+            });
+        }
+        true
+    }
+}
+
 /// How many recent analyses are kept for requests about the same version.
 const RECENT: usize = 4;
 
@@ -249,6 +531,7 @@ pub struct Analyzer {
     /// The parser holds a suspended parse of the text at this seq.
     suspended: Option<u64>,
     cache: UnitCache,
+    assembly: Assembly,
     recent: VecDeque<Arc<Analysis>>,
 }
 
@@ -266,6 +549,7 @@ impl Analyzer {
             edited: None,
             suspended: None,
             cache: UnitCache::default(),
+            assembly: Assembly::default(),
             recent: VecDeque::new(),
         }
     }
@@ -503,33 +787,87 @@ impl Analyzer {
         );
         let modelled = started.elapsed();
         if keep {
-            self.edited = Some(EditedTree {
-                tree: tree.clone(),
-                seq: snapshot.seq,
-                parsed: true,
-                spans: spans_of(&file),
-                local_edits: true,
-            });
-        }
-        let context = file.context_fingerprint();
-        let mut outputs = Vec::with_capacity(file.units.len());
-        for (index, unit) in file.units.iter().enumerate() {
-            if index % 64 == 63
-                && let Some(reason) = stop()
-            {
-                return Err(reason);
-            }
-            let (key, anchor) = unit_key(&file, unit, context, config.unit_id, false);
-            match self.cache.get(&key, anchor) {
-                Some(hit) => outputs.push(hit),
+            // The new tree is the base of the next reparse at once. The spans and the base
+            // facts of the last complete check stay until this check completes: moved along
+            // by later edits, they keep serving provisional analyses if it is interrupted.
+            match &mut self.edited {
+                Some(edited) => {
+                    edited.tree = tree.clone();
+                    edited.seq = snapshot.seq;
+                    edited.parsed = true;
+                }
                 None => {
-                    let output = evaluate(&file, config, *unit);
-                    outputs.push((self.store(key, anchor, unit, output), 0));
+                    self.edited = Some(EditedTree {
+                        tree: tree.clone(),
+                        seq: snapshot.seq,
+                        parsed: true,
+                        spans: Vec::new(),
+                        local_edits: false,
+                        base: None,
+                    });
                 }
             }
         }
+        let keys: Vec<(u128, usize, usize)> = file
+            .units
+            .iter()
+            .map(|unit| key_text(&file, unit))
+            .collect();
+        let context = file.context_fingerprint();
+        let mut parts = Vec::with_capacity(file.units.len());
+        for (unit, &(hash, len, anchor)) in file.units.iter().zip(&keys) {
+            if let Some(reason) = stop() {
+                return Err(reason);
+            }
+            let key = unit_key(unit.class, hash, len, context, config.unit_id);
+            let (output, delta) = match self.cache.get(&key, anchor) {
+                Some(hit) => hit,
+                None => {
+                    let output = evaluate(&file, config, *unit);
+                    let range = TextRange::new(anchor, unit.outer.end_byte());
+                    (self.store(key, anchor, range, output), 0)
+                }
+            };
+            parts.push(Part {
+                key,
+                anchor,
+                output: Some(output),
+                delta,
+            });
+        }
         let evaluated = started.elapsed();
-        let result = self.finish(&file, config, &outputs);
+        // Every part has an output: assembling cannot fail.
+        self.assembly.update(&parts);
+        let assembly = &self.assembly;
+        let (whole, whole_panics) = catch_unwind(AssertUnwindSafe(|| {
+            engine::whole_file_checks(
+                &file,
+                &config.settings,
+                config.rules,
+                &config.workspace,
+                &assembly.summaries,
+            )
+        }))
+        .unwrap_or_else(|payload| {
+            (
+                Vec::new(),
+                vec![("module and file checks", panic_message(payload.as_ref()))],
+            )
+        });
+        if keep && let Some(edited) = &mut self.edited {
+            edited.spans = spans_of(&file, &keys);
+            edited.local_edits = true;
+            edited.base = Some(Base {
+                skeleton: file.skeleton(),
+                context,
+                line_ending: proctor_linter::text::line_ending(text),
+                indent: proctor_linter::fixes::indent_unit(text).to_string(),
+                unit_id: config.unit_id,
+                whole: whole.clone(),
+                whole_panics: whole_panics.clone(),
+            });
+        }
+        let (diagnostics, panics) = self.combine(snapshot, config, whole, whole_panics);
         tracing::debug!(
             "exact check: skeleton {:?}, units {:?}, finish {:?}",
             modelled,
@@ -544,104 +882,154 @@ impl Analyzer {
             config_id: config.id,
             exact: true,
             tree: Some(tree),
-            diagnostics: result.0,
-            panics: result.1,
+            diagnostics,
+            panics,
         }))
     }
 
-    /// The fallback when the budget ran out: the skeleton of the edited old tree, the edited
-    /// units parsed on their own, every other unit's output reused. `None` when the edited
-    /// tree's units do not line up with the spans the edits were checked against.
+    /// The fallback when the budget ran out: each edited unit parsed on its own and checked
+    /// against the last complete check's skeleton (edits inside function bodies leave it as
+    /// it was), every other unit's results reused, and the last complete check's module and
+    /// file findings moved along by the edits. `None` when that is not possible (no complete
+    /// check yet, or the configuration or the file's style facts changed, or a unit's results
+    /// are missing).
     fn provisional(
         &mut self,
         snapshot: &Snapshot,
         config: &CheckConfig,
         stop: &dyn Fn() -> Option<Stop>,
     ) -> Result<Option<Arc<Analysis>>, Stop> {
+        let started = Instant::now();
+        let text = snapshot.text.as_str();
         let Some(edited) = &self.edited else {
             return Ok(None);
         };
-        let started = Instant::now();
-        let stale = edited.tree.clone();
-        let spans = edited.spans.clone();
-        let text = snapshot.text.as_str();
-        let file = FileModel::build_with_lines(
-            &stale,
-            text,
-            config.path.as_deref(),
-            (*snapshot.lines).clone(),
-        );
-        let lined_up = file.units.len() == spans.len()
-            && file.units.iter().zip(&spans).all(|(unit, span)| {
-                unit.outer.start_byte() == span.start && unit.outer.end_byte() == span.end
-            });
-        if !lined_up {
+        let Some(base) = &edited.base else {
+            return Ok(None);
+        };
+        if base.unit_id != config.unit_id
+            || base.line_ending != proctor_linter::text::line_ending(text)
+            || base.indent != proctor_linter::fixes::indent_unit(text)
+        {
             return Ok(None);
         }
-        let context = file.context_fingerprint();
-        let mut standalone_trees: Vec<Tree> = Vec::new();
-        let mut pending: Vec<(usize, UnitKey, usize)> = Vec::new();
-        let mut outputs: Vec<Option<(Arc<UnitOutput>, isize)>> = Vec::with_capacity(spans.len());
-        for (index, (unit, span)) in file.units.iter().zip(&spans).enumerate() {
-            if let Some(reason) = stop() {
-                return Err(reason);
-            }
-            let (key, anchor) = unit_key(&file, unit, context, config.unit_id, false);
-            if let Some(hit) = self.cache.get(&key, anchor) {
-                outputs.push(Some(hit));
-                continue;
-            }
-            if !span.touched {
-                // Untouched by the edits, so its subtree in the old tree is still right.
-                let output = evaluate(&file, config, *unit);
-                outputs.push(Some((self.store(key, anchor, unit, output), 0)));
-                continue;
-            }
-            let standalone_key = UnitKey {
+        let context = base.context;
+        let spans = edited.spans.clone();
+        let mut parts: Vec<Part> = Vec::with_capacity(spans.len());
+        let mut touched: Vec<usize> = Vec::new();
+        for span in &spans {
+            let (hash, len, anchor) = if span.touched {
+                let anchor = comment_block_start(text, &snapshot.lines, span.start);
+                let key_text = text.get(anchor..span.end).unwrap_or_default();
+                (
+                    xxhash_rust::xxh3::xxh3_128(key_text.as_bytes()),
+                    key_text.len(),
+                    anchor,
+                )
+            } else {
+                // Untouched: its text, so its key, is what it was.
+                (span.text, span.len, span.anchor)
+            };
+            let key = unit_key(span.class, hash, len, context, config.unit_id);
+            let standalone = UnitKey {
                 standalone: true,
                 ..key
             };
-            if let Some(hit) = self.cache.get(&standalone_key, anchor) {
-                outputs.push(Some(hit));
-                continue;
+            let cached = match self.cache.get(&key, anchor) {
+                Some(hit) => Some((key, hit)),
+                None if span.touched => self
+                    .cache
+                    .get(&standalone, anchor)
+                    .map(|hit| (standalone, hit)),
+                None => None,
+            };
+            match cached {
+                Some((key, (output, delta))) => parts.push(Part {
+                    key,
+                    anchor,
+                    output: Some(output),
+                    delta,
+                }),
+                None => {
+                    if span.touched {
+                        touched.push(parts.len());
+                    }
+                    // An untouched unit without a cached output: its assembled results
+                    // (moved along with it) are still right.
+                    parts.push(Part {
+                        key,
+                        anchor,
+                        output: None,
+                        delta: 0,
+                    });
+                }
             }
-            let range = TextRange::new(anchor, unit.outer.end_byte());
+        }
+        if let Some(reason) = stop() {
+            return Err(reason);
+        }
+        // Parse and check each edited unit on its own, from the start of its first line: the
+        // parser's included range keeps every position that of the whole document.
+        for index in touched {
+            let span = &spans[index];
+            let start = snapshot
+                .lines
+                .line_start(snapshot.lines.line_of(span.start));
+            let end = span.end;
             self.unit_parser
                 .set_included_ranges(&[Range {
-                    start_byte: range.start,
-                    end_byte: range.end,
-                    start_point: snapshot.point(range.start),
-                    end_point: snapshot.point(range.end),
+                    start_byte: start,
+                    end_byte: end,
+                    start_point: snapshot.point(start),
+                    end_point: snapshot.point(end),
                 }])
                 .map_err(|_| Stop::Cancelled)?;
             let bytes = snapshot.text.as_bytes();
-            let tree = self.unit_parser.parse_with_options(
+            let Some(tree) = self.unit_parser.parse_with_options(
                 &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
                 None,
                 None,
-            );
-            if let Some(tree) = tree {
-                standalone_trees.push(tree);
-                pending.push((index, standalone_key, anchor));
-            }
-            outputs.push(None);
-        }
-        // Evaluate the edited units from their own trees (kept alive until here).
-        for ((index, key, anchor), tree) in pending.into_iter().zip(&standalone_trees) {
-            let unit = &file.units[index];
-            let output = match standalone_unit(tree, unit) {
-                Some(node) => evaluate(&file, config, node),
+            ) else {
+                return Ok(None);
+            };
+            let Some(base) = self.edited.as_ref().and_then(|e| e.base.as_ref()) else {
+                return Ok(None);
+            };
+            let output = match standalone_unit(&tree, span.start, span.class) {
+                Some(node) => {
+                    let file = FileModel::from_skeleton(
+                        &tree,
+                        text,
+                        (*snapshot.lines).clone(),
+                        base.skeleton.clone(),
+                        vec![node],
+                    );
+                    evaluate(&file, config, node)
+                }
                 // The unit no longer parses as one function: it has no findings until the
                 // complete parse says what it is.
                 None => Some(UnitOutput::default()),
             };
-            outputs[index] = Some((self.store(key, anchor, unit, output), 0));
+            let key = UnitKey {
+                standalone: true,
+                ..parts[index].key
+            };
+            let anchor = parts[index].anchor;
+            parts[index].key = key;
+            parts[index].output =
+                Some(self.store(key, anchor, TextRange::new(anchor, end), output));
         }
-        let outputs: Vec<(Arc<UnitOutput>, isize)> = outputs.into_iter().flatten().collect();
         let evaluated = started.elapsed();
-        let (diagnostics, panics) = self.finish(&file, config, &outputs);
+        if !self.assembly.update(&parts) {
+            return Ok(None);
+        }
+        let Some(base) = self.edited.as_ref().and_then(|e| e.base.as_ref()) else {
+            return Ok(None);
+        };
+        let (whole, whole_panics) = (base.whole.clone(), base.whole_panics.clone());
+        let (diagnostics, panics) = self.combine(snapshot, config, whole, whole_panics);
         tracing::debug!(
-            "provisional check: skeleton and units {:?}, finish {:?}",
+            "provisional check: units {:?}, finish {:?}",
             evaluated,
             started.elapsed() - evaluated
         );
@@ -658,13 +1046,13 @@ impl Analyzer {
         })))
     }
 
-    /// Caches an output when it is self-contained (every range inside the unit, so moving
-    /// it with the unit is right), and returns it.
+    /// Caches an output when it is self-contained (every range inside the unit's key text,
+    /// so moving it with the unit is right), and returns it.
     fn store(
         &mut self,
         key: UnitKey,
         anchor: usize,
-        unit: &UnitNode,
+        unit: TextRange,
         output: Option<UnitOutput>,
     ) -> Arc<UnitOutput> {
         let Some(output) = output else {
@@ -672,40 +1060,36 @@ impl Analyzer {
             return Arc::new(UnitOutput::default());
         };
         let output = Arc::new(output);
-        if self_contained(&output, TextRange::new(anchor, unit.outer.end_byte())) {
+        if self_contained(&output, unit) {
             self.cache.insert(key, output.clone(), anchor);
         }
         output
     }
 
-    fn finish(
+    /// The findings of an analysis: the assembled units' and the module and file checks',
+    /// filtered (`noqa`, disabled rules) and sorted.
+    fn combine(
         &mut self,
-        file: &FileModel,
+        snapshot: &Snapshot,
         config: &CheckConfig,
-        outputs: &[(Arc<UnitOutput>, isize)],
+        whole: Vec<Diagnostic>,
+        whole_panics: Vec<(&'static str, String)>,
     ) -> (Vec<Diagnostic>, Vec<RulePanic>) {
-        let shifted: Vec<(&UnitOutput, isize)> =
-            outputs.iter().map(|(o, d)| (o.as_ref(), *d)).collect();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            engine::finish_shifted(
-                file,
-                &config.settings,
-                config.rules,
-                &config.workspace,
-                &shifted,
-            )
-        }));
+        let mut diagnostics = Vec::with_capacity(self.assembly.diagnostics.len() + whole.len());
+        diagnostics.extend(self.assembly.diagnostics.iter().cloned());
+        diagnostics.extend(whole);
+        let diagnostics =
+            engine::filter_and_sort(&snapshot.text, &snapshot.lines, config.rules, diagnostics);
         self.cache.sweep();
-        match result {
-            Ok(output) => (output.diagnostics, output.panics),
-            Err(payload) => (
-                Vec::new(),
-                vec![RulePanic {
-                    rule: "module and file checks",
-                    message: panic_message(payload.as_ref()),
-                }],
-            ),
-        }
+        let panics = self
+            .assembly
+            .panics
+            .iter()
+            .cloned()
+            .chain(whole_panics)
+            .map(|(rule, message)| RulePanic { rule, message })
+            .collect();
+        (diagnostics, panics)
     }
 }
 
@@ -739,31 +1123,48 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
-/// The key of a unit's output and its anchor (the start of the unit's first line).
-fn unit_key(
-    file: &FileModel,
-    unit: &UnitNode,
-    context: u64,
-    config: u64,
-    standalone: bool,
-) -> (UnitKey, usize) {
-    let start = unit.outer.start_byte();
-    let anchor = file.lines.line_start(file.lines.line_of(start));
+/// Where the key text of a unit starting at `start` begins: the start of its first line, or
+/// of the comment lines right above it (a rule may read a comment introducing a function).
+fn comment_block_start(text: &str, lines: &LineIndex, start: usize) -> usize {
+    let mut line = lines.line_of(start);
+    let mut anchor = lines.line_start(line);
+    while line > 0 {
+        let above = lines.line_range(line - 1, text);
+        let is_comment = text
+            .get(above.as_range())
+            .is_some_and(|t| t.trim_start().starts_with('#'));
+        if !is_comment {
+            break;
+        }
+        anchor = above.start;
+        line -= 1;
+    }
+    anchor
+}
+
+/// The hash and length of a unit's key text, and where it starts.
+fn key_text(file: &FileModel, unit: &UnitNode) -> (u128, usize, usize) {
+    let anchor = comment_block_start(file.source, &file.lines, unit.outer.start_byte());
     let text = file
         .source
         .get(anchor..unit.outer.end_byte())
         .unwrap_or_default();
     (
-        UnitKey {
-            text: xxhash_rust::xxh3::xxh3_128(text.as_bytes()),
-            len: text.len(),
-            class: unit.class,
-            context,
-            config,
-            standalone,
-        },
+        xxhash_rust::xxh3::xxh3_128(text.as_bytes()),
+        text.len(),
         anchor,
     )
+}
+
+fn unit_key(class: Option<usize>, text: u128, len: usize, context: u64, config: u64) -> UnitKey {
+    UnitKey {
+        text,
+        len,
+        class,
+        context,
+        config,
+        standalone: false,
+    }
 }
 
 /// Whether every range of an output lies inside the unit's range.
@@ -783,11 +1184,12 @@ fn self_contained(output: &UnitOutput, unit: TextRange) -> bool {
     })
 }
 
-/// Where each unit's body starts: the end of the `:` closing its header.
-fn spans_of(file: &FileModel) -> Vec<UnitSpan> {
+/// Where each unit's body starts (the end of the `:` closing its header), with its key text.
+fn spans_of(file: &FileModel, keys: &[(u128, usize, usize)]) -> Vec<UnitSpan> {
     file.units
         .iter()
-        .map(|unit| {
+        .zip(keys)
+        .map(|(unit, &(text, len, anchor))| {
             let end = unit.outer.end_byte();
             let mut cursor = unit.function.walk();
             let body = unit
@@ -796,24 +1198,28 @@ fn spans_of(file: &FileModel) -> Vec<UnitSpan> {
                 .find(|c| !c.is_named() && c.kind() == ":")
                 .map_or(end, |colon| colon.end_byte());
             UnitSpan {
+                anchor,
                 start: unit.outer.start_byte(),
                 body,
                 end,
+                text,
+                len,
+                class: unit.class,
                 touched: false,
             }
         })
         .collect()
 }
 
-/// The unit in a standalone parse of its lines: the first statement, if it is the same
-/// function starting at the same place.
-fn standalone_unit<'t>(tree: &'t Tree, stale: &UnitNode) -> Option<UnitNode<'t>> {
+/// The unit in a standalone parse of its lines: the first statement, if it is a function
+/// starting where the unit starts.
+fn standalone_unit(tree: &Tree, start: usize, class: Option<usize>) -> Option<UnitNode<'_>> {
     let root = tree.root_node();
     let mut cursor = root.walk();
     let first = root
         .named_children(&mut cursor)
         .find(|n| kind(*n) != Kind::Comment)?;
-    if first.start_byte() != stale.outer.start_byte() {
+    if first.start_byte() != start {
         return None;
     }
     let function = match kind(first) {
@@ -826,7 +1232,7 @@ fn standalone_unit<'t>(tree: &'t Tree, stale: &UnitNode) -> Option<UnitNode<'t>>
     Some(UnitNode {
         outer: first,
         function,
-        class: stale.class,
+        class,
     })
 }
 
@@ -978,20 +1384,17 @@ mod tests {
 
     #[test]
     fn spans_follow_edits_inside_bodies_only() {
-        let mut spans = vec![
-            UnitSpan {
-                start: 10,
-                body: 20,
-                end: 40,
-                touched: false,
-            },
-            UnitSpan {
-                start: 50,
-                body: 60,
-                end: 80,
-                touched: false,
-            },
-        ];
+        let span = |start: usize| UnitSpan {
+            anchor: start - 2,
+            start,
+            body: start + 10,
+            end: start + 30,
+            text: 0,
+            len: 0,
+            class: None,
+            touched: false,
+        };
+        let mut spans = vec![span(10), span(50)];
         let edit = |start, old_end, new_end| InputEdit {
             start_byte: start,
             old_end_byte: old_end,
@@ -1003,7 +1406,10 @@ mod tests {
         assert!(move_spans(&mut spans, &edit(30, 30, 33)));
         assert_eq!(spans[0].end, 43);
         assert!(spans[0].touched);
-        assert_eq!((spans[1].start, spans[1].body, spans[1].end), (53, 63, 83));
+        assert_eq!(
+            (spans[1].anchor, spans[1].start, spans[1].body, spans[1].end),
+            (51, 53, 63, 83)
+        );
         assert!(
             move_spans(&mut spans, &edit(83, 83, 84)),
             "at the end of a unit"

@@ -4,7 +4,7 @@ use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use proctor_linter::{Diagnostic, LineIndex, Rule, Severity, all_rules};
+use proctor_linter::{Applicability, Diagnostic, LineIndex, Rule, Severity, all_rules};
 use serde_json::{Map, Value};
 use tower_lsp_server::ls_types::{
     self, CodeDescription, DiagnosticSeverity, DiagnosticTag, NumberOrString, Uri,
@@ -85,109 +85,108 @@ pub fn report_hash(items: &[ls_types::Diagnostic]) -> u64 {
     hasher.finish()
 }
 
-#[derive(serde::Serialize)]
-struct WirePosition {
-    line: u32,
-    character: u32,
+/// The parts of a rule's diagnostics that never change, as JSON: everything between the
+/// range and the message (severity, code, docs, source), and the `data` object for each
+/// kind of fix (none, safe, unsafe, refactor).
+struct RuleJson {
+    middle: String,
+    data: [String; 4],
+    tags: &'static str,
 }
 
-#[derive(serde::Serialize)]
-struct WireRange {
-    start: WirePosition,
-    end: WirePosition,
-}
-
-#[derive(serde::Serialize)]
-struct WireHref<'a> {
-    href: &'a str,
-}
-
-#[derive(serde::Serialize)]
-struct WireData {
-    category: &'static str,
-    name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fix: Option<&'static str>,
-}
-
-/// An LSP diagnostic borrowing everything it can: written straight to JSON, without the
-/// allocations of `ls_types::Diagnostic` and a `serde_json::Value` tree.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireDiagnostic<'a> {
-    range: WireRange,
-    severity: u8,
-    code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code_description: Option<WireHref<'a>>,
-    source: &'static str,
-    message: &'a str,
-    data: WireData,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<[u8; 1]>,
-}
-
-/// The documentation URL of each rule, by rule index.
-fn docs_urls() -> &'static [String] {
-    static URLS: OnceLock<Vec<String>> = OnceLock::new();
-    URLS.get_or_init(|| {
+fn rule_json() -> &'static [RuleJson] {
+    static JSON: OnceLock<Vec<RuleJson>> = OnceLock::new();
+    JSON.get_or_init(|| {
         all_rules()
-            .map(|r| format!("{DOCS_BASE}{}.md", r.code))
+            .map(|rule| {
+                let severity = match rule.severity {
+                    Severity::Error => 1,
+                    Severity::Warning => 2,
+                    Severity::Info => 3,
+                };
+                let href = Value::from(format!("{DOCS_BASE}{}.md", rule.code));
+                let middle = format!(
+                    r#""severity":{severity},"code":{},"codeDescription":{{"href":{href}}},"source":{},"#,
+                    Value::from(rule.code),
+                    Value::from(SOURCE),
+                );
+                let data = |fix: Option<&str>| {
+                    let mut object = Map::new();
+                    object.insert("category".into(), Value::from(rule.category.as_str()));
+                    object.insert("name".into(), Value::from(rule.name));
+                    if let Some(fix) = fix {
+                        object.insert("fix".into(), Value::from(fix));
+                    }
+                    Value::Object(object).to_string()
+                };
+                RuleJson {
+                    middle,
+                    data: [
+                        data(None),
+                        data(Some("safe")),
+                        data(Some("unsafe")),
+                        data(Some("refactor")),
+                    ],
+                    tags: if rule.name.starts_with("unused-") {
+                        r#","tags":[1]"#
+                    } else {
+                        ""
+                    },
+                }
+            })
             .collect()
     })
 }
 
 /// Diagnostics as the JSON array of an LSP report or notification, and a hash of what the
-/// client shows of them (the report's result id).
+/// client shows of them (the report's result id). Written by hand from precomputed pieces:
+/// only positions and messages vary, and a big file's report is rewritten on every
+/// keystroke.
 pub fn wire_diagnostics(
     diagnostics: &[Diagnostic],
     text: &str,
     lines: &LineIndex,
     encoding: Encoding,
 ) -> (Vec<u8>, u64) {
+    use std::io::Write;
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     diagnostics.len().hash(&mut hasher);
-    let urls = docs_urls();
-    let wire: Vec<WireDiagnostic> = diagnostics
-        .iter()
-        .map(|diagnostic| {
-            let rule = diagnostic.rule.rule();
-            let r = range(text, lines, diagnostic.range, encoding);
-            (r.start.line, r.start.character, r.end.line, r.end.character).hash(&mut hasher);
-            rule.code.hash(&mut hasher);
-            diagnostic.message.hash(&mut hasher);
-            WireDiagnostic {
-                range: WireRange {
-                    start: WirePosition {
-                        line: r.start.line,
-                        character: r.start.character,
-                    },
-                    end: WirePosition {
-                        line: r.end.line,
-                        character: r.end.character,
-                    },
-                },
-                severity: match rule.severity {
-                    Severity::Error => 1,
-                    Severity::Warning => 2,
-                    Severity::Info => 3,
-                },
-                code: rule.code,
-                code_description: urls.get(rule.id as usize).map(|href| WireHref { href }),
-                source: SOURCE,
-                message: &diagnostic.message,
-                data: WireData {
-                    category: rule.category.as_str(),
-                    name: rule.name,
-                    fix: diagnostic.fix.as_ref().map(|f| f.applicability.as_str()),
-                },
-                tags: rule.name.starts_with("unused-").then_some([1]),
-            }
-        })
-        .collect();
+    let rules = rule_json();
     let mut out = Vec::with_capacity(diagnostics.len() * 320 + 2);
-    // Serializing borrowed strings and numbers into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut out, &wire);
+    out.push(b'[');
+    for (index, diagnostic) in diagnostics.iter().enumerate() {
+        let rule = diagnostic.rule.rule();
+        let Some(json) = rules.get(rule.id as usize) else {
+            continue;
+        };
+        let r = range(text, lines, diagnostic.range, encoding);
+        (r.start.line, r.start.character, r.end.line, r.end.character).hash(&mut hasher);
+        rule.code.hash(&mut hasher);
+        diagnostic.message.hash(&mut hasher);
+        if index > 0 {
+            out.push(b',');
+        }
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            out,
+            r#"{{"range":{{"start":{{"line":{},"character":{}}},"end":{{"line":{},"character":{}}}}},"#,
+            r.start.line, r.start.character, r.end.line, r.end.character
+        );
+        out.extend_from_slice(json.middle.as_bytes());
+        out.extend_from_slice(br#""message":"#);
+        let _ = serde_json::to_writer(&mut out, diagnostic.message.as_str());
+        out.extend_from_slice(br#","data":"#);
+        let data = match diagnostic.fix.as_ref().map(|f| f.applicability) {
+            None => &json.data[0],
+            Some(Applicability::Safe) => &json.data[1],
+            Some(Applicability::Unsafe) => &json.data[2],
+            Some(Applicability::Refactor) => &json.data[3],
+        };
+        out.extend_from_slice(data.as_bytes());
+        out.extend_from_slice(json.tags.as_bytes());
+        out.push(b'}');
+    }
+    out.push(b']');
     (out, hasher.finish())
 }
 

@@ -36,12 +36,15 @@ use crate::position::{Encoding, offset};
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// How long a diagnostics request may spend reparsing before it is answered from the
-    /// fallback (see [`crate::analysis`]). Zero: always answer from the fallback when it
-    /// applies, and parse in the background.
+    /// fallback (see [`crate::analysis`]), when every edit since the last complete check is
+    /// inside function bodies. Zero (the default): such edits are always answered from the
+    /// fallback, and the reparse runs in the background once the typing pauses. (While
+    /// typing, tree-sitter's error recovery makes even a 50 kB file's reparse take milliseconds
+    /// more often than not.)
     pub parse_budget: Duration,
-    /// Documents at least this long (bytes) get no budget at all: their reparse runs in the
-    /// background only.
-    pub large_document: usize,
+    /// How long the text must stay unchanged before a parse that ran out of budget is finished
+    /// in the background (and the provisional answers reconciled).
+    pub settle: Duration,
     /// Deliberate failures, for the robustness tests.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -50,8 +53,8 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
-            parse_budget: Duration::from_millis(10),
-            large_document: 256 * 1024,
+            parse_budget: Duration::ZERO,
+            settle: Duration::from_millis(150),
             fault: None,
         }
     }
@@ -104,6 +107,8 @@ pub struct Doc {
     pub text: Mutex<DocumentText>,
     /// The seq of the newest text (read by background work without taking `text`).
     latest: AtomicU64,
+    /// When the text last changed.
+    changed: Mutex<Instant>,
     config: RwLock<Arc<CheckConfig>>,
     analyzer: Mutex<Analyzer>,
     /// Requests waiting for the analyzer; background work yields to them.
@@ -124,6 +129,7 @@ impl Doc {
             uri,
             path,
             latest: AtomicU64::new(text.current.seq),
+            changed: Mutex::new(Instant::now()),
             text: Mutex::new(text),
             config: RwLock::new(Arc::new(config)),
             analyzer: Mutex::new(Analyzer::new()),
@@ -335,6 +341,7 @@ impl Shared {
             text.apply(&params.content_changes, version, seq, encoding);
             tracing::debug!("applied version {version} in {:?}", applying.elapsed());
             doc.latest.store(seq, Ordering::SeqCst);
+            *lock(&doc.changed) = Instant::now();
         }
         if !self.session().pull {
             self.kick(&doc);
@@ -436,6 +443,15 @@ impl Shared {
     fn drive(self: &Arc<Self>, doc: &Arc<Doc>) {
         loop {
             while let Some(mode) = self.next_work(doc) {
+                if mode == Mode::Exact {
+                    // Finishing a parse is for when the typing pauses: while keystrokes keep
+                    // coming, the provisional answers are what the user sees anyway.
+                    let quiet = lock(&doc.changed).elapsed();
+                    if quiet < self.options.settle {
+                        std::thread::sleep(self.options.settle - quiet);
+                        continue;
+                    }
+                }
                 while doc.waiting.load(Ordering::SeqCst) > 0 {
                     std::thread::sleep(Duration::from_micros(200));
                 }
@@ -700,15 +716,9 @@ impl Shared {
         Ok(out)
     }
 
-    /// The parse budget of a request: none for a large document (its incremental reparse
-    /// alone costs milliseconds; the fallback answers and the parse finishes in the
-    /// background), the configured one otherwise.
-    fn budget_for(&self, snapshot: &Snapshot) -> Duration {
-        if snapshot.text.len() >= self.options.large_document {
-            Duration::ZERO
-        } else {
-            self.options.parse_budget
-        }
+    /// The parse budget of a request.
+    fn budget_for(&self, _snapshot: &Snapshot) -> Duration {
+        self.options.parse_budget
     }
 
     /// Analyzes a parked snapshot for a request; `$/cancelRequest` (which drops this future)
