@@ -1,10 +1,9 @@
 //! Linter findings → LSP diagnostics.
 
-use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-use proctor_linter::{Applicability, Diagnostic, LineIndex, Rule, Severity, all_rules};
+use proctor_linter::{Diagnostic, LineIndex, Rule, Severity, all_rules};
 use serde_json::{Map, Value};
 use tower_lsp_server::ls_types::{
     self, CodeDescription, DiagnosticSeverity, DiagnosticTag, NumberOrString, Uri,
@@ -51,12 +50,9 @@ pub fn to_lsp(
     encoding: Encoding,
 ) -> ls_types::Diagnostic {
     let rule = diagnostic.rule.rule();
-    let mut data = Map::with_capacity(3);
+    let mut data = Map::with_capacity(2);
     data.insert("category".into(), Value::from(rule.category.as_str()));
     data.insert("name".into(), Value::from(rule.name));
-    if let Some(fix) = &diagnostic.fix {
-        data.insert("fix".into(), Value::from(fix.applicability.as_str()));
-    }
     ls_types::Diagnostic {
         range: range(text, lines, diagnostic.range, encoding),
         severity: Some(severity(rule.severity)),
@@ -70,27 +66,31 @@ pub fn to_lsp(
     }
 }
 
-/// A hash of what a client shows of a list of diagnostics: the result id of a report.
+/// A hash of what a client shows of a list of diagnostics: the result id of a report (the
+/// same as [`wire_diagnostics`] computes).
 pub fn report_hash(items: &[ls_types::Diagnostic]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    items.len().hash(&mut hasher);
+    let mut hash = Mix::new(items.len() as u64);
     for item in items {
         let r = item.range;
-        (r.start.line, r.start.character, r.end.line, r.end.character).hash(&mut hasher);
-        if let Some(NumberOrString::String(code)) = &item.code {
-            code.hash(&mut hasher);
+        for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
+            hash.add(u64::from(n));
         }
-        item.message.hash(&mut hasher);
+        let code = match &item.code {
+            Some(NumberOrString::String(code)) => code.as_str(),
+            _ => "",
+        };
+        hash.add(proctor_linter::find_rule(code).map_or(u64::MAX, |rule| rule.id as u64));
+        hash.add(xxhash_rust::xxh3::xxh3_64(item.message.as_bytes()));
     }
-    hasher.finish()
+    hash.finish()
 }
 
 /// The parts of a rule's diagnostics that never change, as JSON: everything between the
-/// range and the message (severity, code, docs, source), and the `data` object for each
-/// kind of fix (none, safe, unsafe, refactor).
+/// range and the message (severity, code, docs, source), the `data` object (category and
+/// name), and the tags.
 struct RuleJson {
     middle: String,
-    data: [String; 4],
+    data: String,
     tags: &'static str,
 }
 
@@ -110,23 +110,12 @@ fn rule_json() -> &'static [RuleJson] {
                     Value::from(rule.code),
                     Value::from(SOURCE),
                 );
-                let data = |fix: Option<&str>| {
-                    let mut object = Map::new();
-                    object.insert("category".into(), Value::from(rule.category.as_str()));
-                    object.insert("name".into(), Value::from(rule.name));
-                    if let Some(fix) = fix {
-                        object.insert("fix".into(), Value::from(fix));
-                    }
-                    Value::Object(object).to_string()
-                };
+                let mut data = Map::new();
+                data.insert("category".into(), Value::from(rule.category.as_str()));
+                data.insert("name".into(), Value::from(rule.name));
                 RuleJson {
                     middle,
-                    data: [
-                        data(None),
-                        data(Some("safe")),
-                        data(Some("unsafe")),
-                        data(Some("refactor")),
-                    ],
+                    data: Value::Object(data).to_string(),
                     tags: if rule.name.starts_with("unused-") {
                         r#","tags":[1]"#
                     } else {
@@ -148,11 +137,9 @@ pub fn wire_diagnostics(
     lines: &LineIndex,
     encoding: Encoding,
 ) -> (Vec<u8>, u64) {
-    use std::io::Write;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    diagnostics.len().hash(&mut hasher);
+    let mut hash = Mix::new(diagnostics.len() as u64);
     let rules = rule_json();
-    let mut out = Vec::with_capacity(diagnostics.len() * 320 + 2);
+    let mut out = Vec::with_capacity(diagnostics.len() * 400 + 2);
     out.push(b'[');
     for (index, diagnostic) in diagnostics.iter().enumerate() {
         let rule = diagnostic.rule.rule();
@@ -160,34 +147,66 @@ pub fn wire_diagnostics(
             continue;
         };
         let r = range(text, lines, diagnostic.range, encoding);
-        (r.start.line, r.start.character, r.end.line, r.end.character).hash(&mut hasher);
-        rule.code.hash(&mut hasher);
-        diagnostic.message.hash(&mut hasher);
+        for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
+            hash.add(u64::from(n));
+        }
+        hash.add(rule.id as u64);
+        hash.add(xxhash_rust::xxh3::xxh3_64(diagnostic.message.as_bytes()));
         if index > 0 {
             out.push(b',');
         }
-        // Writing to a Vec cannot fail.
-        let _ = write!(
-            out,
-            r#"{{"range":{{"start":{{"line":{},"character":{}}},"end":{{"line":{},"character":{}}}}},"#,
-            r.start.line, r.start.character, r.end.line, r.end.character
-        );
+        out.extend_from_slice(br#"{"range":{"start":{"line":"#);
+        push_number(&mut out, r.start.line);
+        out.extend_from_slice(br#","character":"#);
+        push_number(&mut out, r.start.character);
+        out.extend_from_slice(br#"},"end":{"line":"#);
+        push_number(&mut out, r.end.line);
+        out.extend_from_slice(br#","character":"#);
+        push_number(&mut out, r.end.character);
+        out.extend_from_slice(b"}},");
         out.extend_from_slice(json.middle.as_bytes());
         out.extend_from_slice(br#""message":"#);
+        // Serializing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut out, diagnostic.message.as_str());
         out.extend_from_slice(br#","data":"#);
-        let data = match diagnostic.fix.as_ref().map(|f| f.applicability) {
-            None => &json.data[0],
-            Some(Applicability::Safe) => &json.data[1],
-            Some(Applicability::Unsafe) => &json.data[2],
-            Some(Applicability::Refactor) => &json.data[3],
-        };
-        out.extend_from_slice(data.as_bytes());
+        out.extend_from_slice(json.data.as_bytes());
         out.extend_from_slice(json.tags.as_bytes());
         out.push(b'}');
     }
     out.push(b']');
-    (out, hasher.finish())
+    (out, hash.finish())
+}
+
+/// Writes a number in decimal.
+fn push_number(out: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A fast order-sensitive hash of a sequence of words.
+struct Mix(u64);
+
+impl Mix {
+    fn new(seed: u64) -> Self {
+        Mix(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
 }
 
 #[cfg(test)]
