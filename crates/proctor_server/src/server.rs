@@ -42,6 +42,8 @@ pub struct ServerOptions {
     /// typing, tree-sitter's error recovery makes even a 50 kB file's reparse take milliseconds
     /// more often than not.)
     pub parse_budget: Duration,
+    /// Documents shorter than this (bytes) are always checked completely.
+    pub small_document: usize,
     /// How long the text must stay unchanged before a parse that ran out of budget is finished
     /// in the background (and the provisional answers reconciled).
     pub settle: Duration,
@@ -54,6 +56,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             parse_budget: Duration::ZERO,
+            small_document: 16 * 1024,
             settle: Duration::from_millis(150),
             fault: None,
         }
@@ -432,7 +435,7 @@ impl Shared {
         let reported = *lock(&doc.reported);
         let current = reported.any && reported.seq == latest && reported.config == config;
         if !self.session().pull && !current {
-            return Some(Mode::Budget(self.budget_for(&doc.snapshot())));
+            return Some(self.mode_for(&doc.snapshot()));
         }
         (reported.any && !reported.exact && *lock(&doc.last_exact) != (latest, config))
             .then_some(Mode::Exact)
@@ -671,9 +674,9 @@ impl Shared {
         let Some((doc, snapshot)) = doc else {
             return Ok(br#"{"kind":"full","items":[]}"#.to_vec());
         };
-        let budget = self.budget_for(&snapshot);
+        let mode = self.mode_for(&snapshot);
         let analysis = self
-            .analyze_for_request(doc.clone(), snapshot, Mode::Budget(budget), cancelled)
+            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
             .await?;
         let converting = Instant::now();
         let session = self.session();
@@ -716,9 +719,15 @@ impl Shared {
         Ok(out)
     }
 
-    /// The parse budget of a request.
-    fn budget_for(&self, _snapshot: &Snapshot) -> Duration {
-        self.options.parse_budget
+    /// How a diagnostics request is analyzed: a small document is always checked
+    /// completely (even through tree-sitter's slow error recovery that stays cheap), a
+    /// larger one within the parse budget.
+    fn mode_for(&self, snapshot: &Snapshot) -> Mode {
+        if snapshot.text.len() < self.options.small_document {
+            Mode::Exact
+        } else {
+            Mode::Budget(self.options.parse_budget)
+        }
     }
 
     /// Analyzes a parked snapshot for a request; `$/cancelRequest` (which drops this future)

@@ -733,6 +733,8 @@ async fn an_exhausted_parse_budget_is_reconciled() {
     // then the background parse reconciles.
     let options = ServerOptions {
         parse_budget: Duration::ZERO,
+        small_document: 0,
+        settle: Duration::from_millis(50),
         ..ServerOptions::default()
     };
     let mut client = pull_client(&dir, options).await;
@@ -753,5 +755,42 @@ async fn an_exhausted_parse_budget_is_reconciled() {
         essentials(&client.pull(&uri).await),
         expected(&text, &path, Encoding::Utf8)
     );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushed_provisional_diagnostics_are_reconciled() {
+    let dir = TempDir::new("push-budget");
+    let options = ServerOptions {
+        parse_budget: Duration::ZERO,
+        small_document: 0,
+        settle: Duration::from_millis(50),
+        ..ServerOptions::default()
+    };
+    let (client, _) = Client::with_folder(
+        options,
+        &dir.0,
+        capabilities(false, &["utf-8"]),
+        select_tq101(),
+    )
+    .await;
+    let path = dir.0.join("tests/test_push_budget.py");
+    let uri = file_uri(&path);
+    client.open(&uri, TEST_FILE).await;
+    client
+        .notification("textDocument/publishDiagnostics", |p| p["version"] == 1)
+        .await;
+    // Inside test_one's body: answered from the fallback first.
+    client
+        .change(&uri, 2, insert_at(8, 21, "\n        f("))
+        .await;
+    let text = TEST_FILE.replace("time.sleep(1)\n", "time.sleep(1)\n        f(\n");
+    let want = expected(&text, &path, Encoding::Utf8);
+    // The last publication for version 2 is a fresh check's.
+    client
+        .notification("textDocument/publishDiagnostics", |p| {
+            p["version"] == 2 && essentials(p["diagnostics"].as_array().unwrap()) == want
+        })
+        .await;
     client.shutdown().await;
 }
