@@ -62,6 +62,12 @@ pub struct Fix {
     pub message: String,
     /// Non-overlapping edits, sorted by position.
     pub edits: Vec<Edit>,
+    /// Modules the fixed code needs imported at module level (`threading`). A function check
+    /// must not edit outside its unit (its output is reused when only other text changes), so
+    /// it names the module here and [`crate::engine::finish`] turns the request into an
+    /// `import` edit against the current text, or drops it when the module is imported
+    /// already. Empty in every finished [`Diagnostic`].
+    pub required_imports: Vec<String>,
 }
 
 impl Fix {
@@ -75,7 +81,17 @@ impl Fix {
             applicability,
             message: message.into(),
             edits,
+            required_imports: Vec::new(),
         }
+    }
+
+    /// Asks for `import <module>` at module level (see [`Fix::required_imports`]).
+    pub fn with_import(mut self, module: impl Into<String>) -> Self {
+        let module = module.into();
+        if !self.required_imports.contains(&module) {
+            self.required_imports.push(module);
+        }
+        self
     }
 
     pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {

@@ -53,6 +53,20 @@ impl UnitOutput {
     ) -> UnitOutput {
         let unit = Unit::build(file, settings, node);
         let mut output = UnitOutput::default();
+        if unit.too_deep {
+            for function in &unit.functions {
+                let ctx = FunctionContext {
+                    file,
+                    settings,
+                    unit: &unit,
+                    function,
+                };
+                output
+                    .summaries
+                    .push(crate::summary::summarize_opaque(&ctx));
+            }
+            return output;
+        }
         for function in &unit.functions {
             let ctx = FunctionContext {
                 file,
@@ -185,6 +199,7 @@ pub fn finish_assembled(
     let (whole, whole_panics) = whole_file_checks(file, settings, rules, workspace, summaries);
     diagnostics.extend(whole);
     panics.extend(whole_panics);
+    crate::fixes::resolve_required_imports(file, &mut diagnostics);
     FileOutput {
         diagnostics: filter_and_sort(file.source, &file.lines, rules, diagnostics),
         panics: panics
@@ -227,7 +242,8 @@ pub fn whole_file_checks(
 }
 
 /// The last step of a check: drops findings of disabled rules and those suppressed by
-/// `noqa`, sorts, and removes duplicates.
+/// `noqa`, sorts, and removes duplicates. (Fixes' required imports must be resolved before:
+/// see [`crate::fixes::resolve_required_imports`].)
 pub fn filter_and_sort(
     source: &str,
     lines: &crate::text::LineIndex,

@@ -189,6 +189,9 @@ pub struct FileModel<'t> {
     pub units: Vec<UnitNode<'t>>,
     /// Statements outside every unit: module level and class bodies (not function bodies).
     pub module_statements: Vec<Node<'t>>,
+    /// The decorators of classes (`@mock.patch(...)` on a `TestCase`), in source order. They
+    /// are outside every unit and are not statements, so they are listed on their own.
+    pub class_decorators: Vec<Node<'t>>,
     pub uses_pytest: bool,
     pub uses_unittest: bool,
 }
@@ -244,6 +247,7 @@ impl<'t> FileModel<'t> {
             module_names: HashSet::new(),
             units: Vec::new(),
             module_statements: Vec::new(),
+            class_decorators: Vec::new(),
             uses_pytest: false,
             uses_unittest: false,
         };
@@ -320,7 +324,8 @@ impl<'t> FileModel<'t> {
     }
 
     /// A file model from saved skeleton facts and the given units (for instance one function
-    /// parsed apart, its nodes positioned in `source`); it has no module statements.
+    /// parsed apart, its nodes positioned in `source`), for function checks: it has no module
+    /// statements or class decorators (which only module checks read).
     pub fn from_skeleton(
         tree: &'t Tree,
         source: &'t str,
@@ -339,6 +344,7 @@ impl<'t> FileModel<'t> {
             module_names: skeleton.module_names,
             units,
             module_statements: Vec::new(),
+            class_decorators: Vec::new(),
             uses_pytest: skeleton.uses_pytest,
             uses_unittest: skeleton.uses_unittest,
         }
@@ -380,6 +386,7 @@ impl<'t> FileModel<'t> {
                                 });
                             }
                             Some((class_node, Kind::ClassDefinition)) => {
+                                self.class_decorators.extend(decorators_of(statement));
                                 if let Some(id) = self.add_class(statement, class_node, class) {
                                     if let Some(body) = field(class_node, Field::Body) {
                                         deferred.push((body, Some(id)));
@@ -428,6 +435,7 @@ impl<'t> FileModel<'t> {
         }
         self.units.sort_by_key(|u| u.outer.start_byte());
         self.module_statements.sort_by_key(|n| n.start_byte());
+        self.class_decorators.sort_by_key(|n| n.start_byte());
     }
 
     fn add_class(
@@ -553,17 +561,39 @@ impl<'t> FileModel<'t> {
     }
 
     /// Decides each class's kind: `TestCase` by its bases (known frameworks, `*TestCase`-style
-    /// names, or a `TestCase` class of this file), then pytest classes, then mixins.
+    /// names, a `TestCase` class of this file, or — for a class with `test*` methods — a base
+    /// from another file when the base or the class is named for tests, as Nova's
+    /// `RescuePolicyTest(base.BasePolicyTest)` and `RescueJsonTest(test_servers.ServersSampleBase)`
+    /// are), then pytest classes, then mixins.
     fn classify_classes(&mut self) {
         let by_name: HashMap<String, ClassId> = self
             .classes
             .iter()
             .map(|c| (c.name.clone(), c.id))
             .collect();
+        let has_tests = |c: &Class| c.method_names.iter().any(|m| m.starts_with("test"));
+        // A base defined in another file (not a class of this file, not `object`).
+        let is_outside = |b: &Base| b.text != "object" && !by_name.contains_key(&b.text);
         let mut is_case: Vec<bool> = self
             .classes
             .iter()
-            .map(|c| c.bases.iter().any(is_test_case_base))
+            .map(|c| {
+                let outside_base_named_for_tests = c.bases.iter().any(|b| {
+                    is_outside(b)
+                        && b.text
+                            .rsplit('.')
+                            .next()
+                            .is_some_and(|l| l.contains("Test"))
+                });
+                // `class RescueJsonTest(test_servers.ServersSampleBase)`: a class named for
+                // tests, with tests, on a base from another file (mixins aside).
+                let named_for_tests = c.name.contains("Test")
+                    && !c.name.starts_with('_')
+                    && !c.name.to_ascii_lowercase().contains("mixin")
+                    && c.bases.iter().any(&is_outside);
+                c.bases.iter().any(is_test_case_base)
+                    || (has_tests(c) && (outside_base_named_for_tests || named_for_tests))
+            })
             .collect();
         // Inheritance inside the file, to a fixed point.
         loop {
@@ -595,7 +625,7 @@ impl<'t> FileModel<'t> {
             .classes
             .iter()
             .map(|class| {
-                let has_tests = class.method_names.iter().any(|m| m.starts_with("test"));
+                let has_tests = has_tests(class);
                 if is_case[class.id] {
                     ClassKind::TestCase
                 } else if class.name.starts_with("Test") && class.parent.is_none() {
@@ -690,28 +720,40 @@ impl<'t> FileModel<'t> {
     }
 }
 
+/// The `TestCase` classes of the test frameworks themselves, as resolved dotted paths.
+pub const FRAMEWORK_TEST_CASES: &[&str] = &[
+    "unittest.TestCase",
+    "unittest.case.TestCase",
+    "unittest.IsolatedAsyncioTestCase",
+    "testtools.TestCase",
+    "testtools.testcase.TestCase",
+    "oslotest.base.BaseTestCase",
+    "fixtures.TestWithFixtures",
+    "testscenarios.TestWithScenarios",
+    "testscenarios.WithScenarios",
+    "django.test.TestCase",
+    "django.test.SimpleTestCase",
+    "django.test.TransactionTestCase",
+    "django.test.LiveServerTestCase",
+    "twisted.trial.unittest.TestCase",
+    "twisted.trial.unittest.SynchronousTestCase",
+    "asynctest.TestCase",
+];
+
+/// Whether a base is a class whose methods are known without reading any project file: a
+/// framework `TestCase` ([`FRAMEWORK_TEST_CASES`]) or `object`.
+pub fn is_framework_base(base: &Base) -> bool {
+    base.text == "object"
+        || base
+            .resolved
+            .as_deref()
+            .is_some_and(|resolved| FRAMEWORK_TEST_CASES.contains(&resolved))
+}
+
 /// Known `TestCase` bases and the naming conventions projects use for their own.
 fn is_test_case_base(base: &Base) -> bool {
-    const KNOWN: &[&str] = &[
-        "unittest.TestCase",
-        "unittest.case.TestCase",
-        "unittest.IsolatedAsyncioTestCase",
-        "testtools.TestCase",
-        "testtools.testcase.TestCase",
-        "oslotest.base.BaseTestCase",
-        "fixtures.TestWithFixtures",
-        "testscenarios.TestWithScenarios",
-        "testscenarios.WithScenarios",
-        "django.test.TestCase",
-        "django.test.SimpleTestCase",
-        "django.test.TransactionTestCase",
-        "django.test.LiveServerTestCase",
-        "twisted.trial.unittest.TestCase",
-        "twisted.trial.unittest.SynchronousTestCase",
-        "asynctest.TestCase",
-    ];
     if let Some(resolved) = &base.resolved
-        && KNOWN.contains(&resolved.as_str())
+        && FRAMEWORK_TEST_CASES.contains(&resolved.as_str())
     {
         return true;
     }
@@ -778,8 +820,9 @@ pub fn snippet_of(source: &str, node: Node, max: usize) -> String {
             comments.push(current.byte_range());
             continue;
         }
+        // All children: a comment can sit inside an anonymous token such as `is not`.
         let mut cursor = current.walk();
-        stack.extend(current.named_children(&mut cursor));
+        stack.extend(current.children(&mut cursor));
     }
     let range = node.byte_range();
     if comments.is_empty() {
@@ -1011,4 +1054,42 @@ pub fn string_literal_value<'s>(source: &'s str, string: tree_sitter::Node) -> O
         }
     }
     Some(content.unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(source: &str) -> Vec<(String, ClassKind)> {
+        let tree = crate::parse::parse(source, None);
+        let model = FileModel::build(&tree, source, None);
+        model
+            .classes
+            .iter()
+            .map(|c| (c.name.clone(), c.kind))
+            .collect()
+    }
+
+    #[test]
+    fn classes_with_tests_on_bases_from_other_files() {
+        let source = "from nova.tests.unit.policies import base\n\
+                      from nova import manager\n\
+                      class RescuePolicyTest(base.BasePolicyTest):\n    def test_rescue(self): pass\n\
+                      class RescueJsonTest(test_servers.ServersSampleBase):\n    def test_rescue(self): pass\n\
+                      class RescueJsonTestV2(RescueJsonTest):\n    def test_other(self): pass\n\
+                      class FakeManager(manager.Manager):\n    def test_method(self): pass\n\
+                      class ServerTestMixin(base.Server):\n    def test_x(self): pass\n\
+                      class Helper(base.BasePolicyTest):\n    def helper(self): pass\n";
+        assert_eq!(
+            kinds(source),
+            vec![
+                ("RescuePolicyTest".to_string(), ClassKind::TestCase),
+                ("RescueJsonTest".to_string(), ClassKind::TestCase),
+                ("RescueJsonTestV2".to_string(), ClassKind::TestCase),
+                ("FakeManager".to_string(), ClassKind::Other),
+                ("ServerTestMixin".to_string(), ClassKind::TestMixin),
+                ("Helper".to_string(), ClassKind::Other),
+            ]
+        );
+    }
 }

@@ -231,6 +231,19 @@ impl<'a, 't> FunctionContext<'a, 't> {
         self.resolve(function)
     }
 
+    /// How messages name the function: ``test `test_x` ``, `` `stub` (in test `test_x`) ``,
+    /// or `` `helper` ``.
+    pub fn describe(&self) -> String {
+        let function = self.function;
+        if function.is_test() {
+            return format!("test `{}`", function.name);
+        }
+        match self.ancestors().find(|f| f.is_test()) {
+            Some(test) => format!("`{}` (in test `{}`)", function.name, test.name),
+            None => format!("`{}`", function.name),
+        }
+    }
+
     /// Every function nested (at any depth) in this one.
     pub fn descendants(&self) -> Vec<&'a Function<'t>> {
         let mut out = Vec::new();

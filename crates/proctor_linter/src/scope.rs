@@ -226,8 +226,9 @@ fn own_scope<'t>(ctx: &FunctionContext<'_, 't>, function: &Function<'t>) -> OwnS
     scope
         .bindings
         .retain(|(name, _, _)| !imported.contains(*name));
+    let not_variables = non_variable_identifiers(function);
     for identifier in function.nodes(Kind::Identifier) {
-        if is_variable_occurrence(*identifier) {
+        if !not_variables.contains(&identifier.start_byte()) {
             scope
                 .occurrences
                 .entry(text(*identifier))
@@ -238,18 +239,36 @@ fn own_scope<'t>(ctx: &FunctionContext<'_, 't>, function: &Function<'t>) -> OwnS
     scope
 }
 
-/// Whether an identifier refers to a variable: not an attribute name (`x.name`), not a keyword
-/// argument's name (`f(name=1)`), not part of an import path.
-pub fn is_variable_occurrence(identifier: Node) -> bool {
-    let Some(parent) = identifier.parent() else {
-        return true;
-    };
-    match kind(parent) {
-        Kind::Attribute => field(parent, Field::Attribute) != Some(identifier),
-        Kind::KeywordArgument => field(parent, Field::Name) != Some(identifier),
-        Kind::DottedName | Kind::AliasedImport | Kind::ImportFromStatement => false,
-        _ => true,
+/// The identifiers of a function that do not refer to variables: attribute names (`x.name`),
+/// keyword arguments' names (`f(name=1)`), and the parts of import paths. Found from the
+/// parents' buckets, by position, because asking a node for its parent walks the tree from
+/// its root each time.
+fn non_variable_identifiers(function: &Function) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    for attribute in function.nodes(Kind::Attribute) {
+        if let Some(name) = field(*attribute, Field::Attribute) {
+            out.insert(name.start_byte());
+        }
     }
+    for argument in function.nodes(Kind::KeywordArgument) {
+        if let Some(name) = field(*argument, Field::Name) {
+            out.insert(name.start_byte());
+        }
+    }
+    for container in function
+        .nodes(Kind::DottedName)
+        .iter()
+        .chain(function.nodes(Kind::AliasedImport))
+        .chain(function.nodes(Kind::ImportFromStatement))
+    {
+        let mut cursor = container.walk();
+        for child in container.named_children(&mut cursor) {
+            if kind(child) == Kind::Identifier {
+                out.insert(child.start_byte());
+            }
+        }
+    }
+    out
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -117,6 +117,13 @@ pub const DEFAULT_KNOWN_FIXTURES: &[&str] = &[
     "django_assert_max_num_queries",
     "django_capture_on_commit_callbacks",
     "mailoutbox",
+    // anyio (its plugin comes with the package), Faker, pytest-cov
+    "anyio_backend",
+    "anyio_backend_name",
+    "anyio_backend_options",
+    "faker",
+    "cov",
+    "no_cover",
     // pytest-lsp, pytest-benchmark, pytest-httpx, pytest-xdist
     "benchmark",
     "httpx_mock",

@@ -31,6 +31,50 @@ pub struct SelfWrite {
     pub evident_type: Option<String>,
 }
 
+/// What a function's body amounts to, ignoring comments and docstrings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyShape {
+    /// Real statements.
+    Statements,
+    /// Nothing but `pass`, `...` and string literals (a docstring).
+    Empty,
+    /// `raise NotImplementedError` (with `pass`, `...` or strings around it at most): a method
+    /// that subclasses are expected to override.
+    NotImplemented,
+}
+
+/// A resource a function acquires and does not release itself (see TQ702).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    /// The call that acquires it (`patcher.start()`, `tempfile.mkdtemp()`, `open(...)`).
+    pub range: TextRange,
+    /// How messages show that call.
+    pub shown: String,
+    /// The name or `self.` attribute that holds it, if any.
+    pub handle: Option<String>,
+    /// Where a statement releasing it would go (the start of the line after the statement
+    /// that acquires it), and that statement's indentation.
+    pub insert_at: Option<usize>,
+    pub indent: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// `patcher.start()` of a `mock.patch(...)`.
+    Patcher,
+    /// `tempfile.mkdtemp()`.
+    TempDirectory,
+    /// `tempfile.NamedTemporaryFile(delete=False)`.
+    TempFile,
+    /// `open(...)` outside `with`.
+    OpenFile,
+    /// `threading.Thread(...).start()`.
+    Thread,
+    /// `multiprocessing.Process(...).start()`.
+    Process,
+}
+
 /// What file checks need to know about one function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FunctionSummary {
@@ -46,7 +90,9 @@ pub struct FunctionSummary {
     pub is_async: bool,
     pub has_docstring: bool,
     /// It (or a function nested in it) asserts directly: an `assert`, a call matching the
-    /// assertion-helper patterns, `self.fail*`, `pytest.raises/warns/fail`.
+    /// assertion-helper patterns, `self.fail*`, `pytest.raises/warns/fail`,
+    /// `testtools.ExpectedException`, or a call that hands the check to its callee through a
+    /// keyword argument named like an assertion helper (`check_response_status=[400]`).
     pub asserts: bool,
     /// Methods called on `self`/`cls` (sorted, deduplicated), nested functions included.
     pub self_calls: Vec<String>,
@@ -70,7 +116,8 @@ pub struct FunctionSummary {
     /// (`kwargs.get('sourceName')`, `'Host.getCapabilities'`): names of some API it talks to
     /// (sorted, deduplicated).
     pub camel_api_names: Vec<String>,
-    /// Methods called through `super()` (`super().setUp()`), nested functions included.
+    /// Methods called through `super()` (`super().setUp()`) or on a base class with `self`
+    /// (`Base.setUp(self)`, `Base.setUpClass()`), nested functions included.
     pub super_calls: Vec<String>,
     /// `self` is handed to code that may read any of its attributes: a function call with
     /// `self` as an argument (`helpers.check(self)`, `vars(self)`, `getattr(self, name)` with
@@ -78,6 +125,48 @@ pub struct FunctionSummary {
     /// only inspect the object are not counted, and `getattr(self, "x")`-style calls with a
     /// literal name count as a read of `x` instead. Nested functions included.
     pub self_escapes: bool,
+    /// Callees, as written, of calls that hand `self` to something other than a method of
+    /// `self` (`compare_obj(self, ...)`, `helpers.check(self)`): such a function can assert
+    /// through the test case. In a module-level helper, a first parameter named for the test
+    /// case counts as `self` (`def compare_obj(test, ...)`). Constructors (callees whose last
+    /// name is capitalised) and the function's own parameters are left out. Nested functions
+    /// included.
+    pub self_passed_to: Vec<String>,
+    /// Plain names handed to a call as an argument (`stub_out('x', fake_get)`,
+    /// `side_effect=fake_get`): callbacks the callee may run. Nested functions included.
+    pub passed_names: Vec<String>,
+    /// Where the callees of calls lead through the imports (`helpers.check_order` for
+    /// `helpers.check_order(..)` after `from tests import helpers`), nested functions included.
+    pub imported_calls: Vec<String>,
+    /// Where imported replacements lead: `side_effect=`/`new=`/`wraps=` values and the last
+    /// argument of `stub_out(..)`/`setattr(..)`/`MonkeyPatch(..)` that are imported names
+    /// (`fakes.stub_volume_get`), which the code under test will run. Nested functions included.
+    pub imported_callbacks: Vec<String>,
+    /// Parameters without a default value, `self` included (`*args`/`**kwargs` left out).
+    pub required_parameters: usize,
+    /// It (or a function nested in it) skips the test or declares it an expected failure:
+    /// `self.skipTest(..)`, `pytest.skip(..)`, `pytest.xfail(..)`, `pytest.importorskip(..)`,
+    /// raising `SkipTest`, or a decorator such as `@unittest.skip(..)`, `@pytest.mark.skip`,
+    /// `@pytest.mark.xfail` or `@unittest.expectedFailure`.
+    pub skips: bool,
+    /// What the function's own body amounts to.
+    pub body: BodyShape,
+    /// The function was not looked into (see [`summarize_opaque`]): it may call or reference
+    /// anything.
+    pub opaque: bool,
+    /// Attributes read through objects other than `self`/`cls` (`inst.force` and
+    /// `self.inst.force` both give `force`), nested functions included: a helper that keeps the
+    /// test case under another name reads its attributes this way.
+    pub attribute_reads: Vec<String>,
+    /// Resources acquired in this function's own body and not released there (TQ702).
+    pub resources: Vec<Resource>,
+    /// It (or a function nested in it) stops every patch: mentions `mock.patch.stopall`.
+    pub stops_all_patches: bool,
+    /// It (or a function nested in it) installs `fixtures.NestedTempfile`, which removes
+    /// everything `tempfile` creates during the test.
+    pub nests_temp_files: bool,
+    /// For a pytest test or fixture (a unit's own function): its fixture parameters and marks.
+    pub pytest: Option<Box<crate::workspace::pytest_syntax::PytestFacts>>,
 }
 
 impl FunctionSummary {
@@ -91,8 +180,15 @@ impl FunctionSummary {
             write.statement = write.statement.shifted(delta);
             write.value = write.value.map(|v| v.shifted(delta));
         }
+        for resource in &mut self.resources {
+            resource.range = resource.range.shifted(delta);
+            resource.insert_at = resource.insert_at.map(|at| at.saturating_add_signed(delta));
+        }
         for binding in &mut self.bindings {
             binding.shift(delta);
+        }
+        if let Some(pytest) = &mut self.pytest {
+            pytest.shift(delta);
         }
     }
 
@@ -131,7 +227,14 @@ pub fn is_assertion_call(ctx: &FunctionContext, call: tree_sitter::Node) -> bool
     }
     matches!(
         ctx.callee(call).as_deref(),
-        Some("pytest.raises" | "pytest.warns" | "pytest.fail" | "pytest.deprecated_call")
+        Some(
+            "pytest.raises"
+                | "pytest.warns"
+                | "pytest.fail"
+                | "pytest.deprecated_call"
+                | "testtools.ExpectedException"
+                | "testtools.testcase.ExpectedException"
+        )
     )
 }
 
@@ -163,6 +266,48 @@ pub fn asserts_directly(ctx: &FunctionContext, function: &crate::unit::Function)
         .any(|call| is_assertion_call(&nested, *call))
 }
 
+/// A summary of a function that was not looked into (its unit nests deeper than
+/// [`crate::unit::MAX_DEPTH`]): it claims what keeps file checks silent — it asserts, and it
+/// hands `self` to code Proctor cannot see.
+pub fn summarize_opaque(ctx: &FunctionContext) -> FunctionSummary {
+    let function = ctx.function;
+    FunctionSummary {
+        name: function.name.to_string(),
+        name_range: TextRange::of(function.name_node),
+        range: TextRange::of(function.outer),
+        kind: function.kind,
+        class: ctx.unit.root().class,
+        parent: function.parent,
+        is_async: function.is_async,
+        has_docstring: function.docstring.is_some(),
+        asserts: true,
+        self_calls: Vec::new(),
+        bare_calls: Vec::new(),
+        self_reads: Vec::new(),
+        self_writes: Vec::new(),
+        bindings: Vec::new(),
+        keyword_arguments: Vec::new(),
+        decorators: Vec::new(),
+        local_method: false,
+        camel_api_names: Vec::new(),
+        super_calls: Vec::new(),
+        self_escapes: true,
+        attribute_reads: Vec::new(),
+        resources: Vec::new(),
+        stops_all_patches: true,
+        nests_temp_files: true,
+        pytest: None,
+        self_passed_to: Vec::new(),
+        passed_names: Vec::new(),
+        imported_calls: Vec::new(),
+        imported_callbacks: Vec::new(),
+        required_parameters: 0,
+        skips: true,
+        body: BodyShape::Statements,
+        opaque: true,
+    }
+}
+
 /// Summarises the function of `ctx`.
 pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let function = ctx.function;
@@ -174,9 +319,39 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
     let mut bare_calls = Vec::new();
     let mut self_reads = Vec::new();
     let mut super_calls = Vec::new();
+    let mut attribute_reads = Vec::new();
     let mut self_escapes = false;
+    let mut self_passed_to = Vec::new();
+    let mut passed_names = Vec::new();
+    let mut imported_calls = Vec::new();
+    let mut imported_callbacks = Vec::new();
+    let mut skips = false;
+    // The names the test case goes by: `self`, and in a module-level helper a first parameter
+    // named for it (`def compare_obj(test, result, expected)`).
+    let mut test_case_names = vec!["self"];
+    if function.kind == FunctionKind::Helper
+        && ctx.unit.root().class.is_none()
+        && function.parent.is_none()
+        && let Some(first) = function.parameter_list(source).first()
+        && first.star.is_empty()
+        && (first.name.contains("test") || matches!(first.name, "tc" | "case"))
+    {
+        test_case_names.push(first.name);
+    }
+    // A callable handed in as a parameter (a decorator's `f`) is followed where it is handed
+    // over, not where it is called.
+    let parameter_names: Vec<&str> = scope
+        .iter()
+        .flat_map(|f| f.parameter_list(source))
+        .map(|p| p.name)
+        .collect();
     for f in &scope {
-        asserts = asserts || asserts_directly(ctx, f);
+        asserts = asserts || asserts_directly(ctx, f) || delegates_check(ctx, f);
+        let nested = FunctionContext {
+            function: f,
+            ..*ctx
+        };
+        skips = skips || skips_directly(&nested, f);
         for call in f.nodes(Kind::Call) {
             let Some(callee) = field(*call, Field::Function) else {
                 continue;
@@ -188,10 +363,13 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                         field(callee, Field::Object),
                         field(callee, Field::Attribute),
                     ) {
+                        let method = &source[attribute.byte_range()];
                         if is_self(source, object) {
-                            self_calls.push(source[attribute.byte_range()].to_string());
-                        } else if is_super_call(source, object) {
-                            super_calls.push(source[attribute.byte_range()].to_string());
+                            self_calls.push(method.to_string());
+                        } else if is_super_call(source, object)
+                            || is_base_class_call(source, *call, object, method)
+                        {
+                            super_calls.push(method.to_string());
                         }
                     }
                 }
@@ -202,6 +380,52 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 SelfArgument::Reads(name) => self_reads.push(name.to_string()),
                 SelfArgument::Escapes => self_escapes = true,
             }
+            let arguments = crate::model::call_arguments(*call);
+            let last_positional = crate::model::positional_arguments(*call).last().copied();
+            let installs_replacement =
+                crate::model::dotted_name(source, callee).is_some_and(|name| {
+                    let last = name.rsplit('.').next().unwrap_or(&name);
+                    matches!(last, "stub_out" | "setattr" | "MonkeyPatch")
+                });
+            for argument in arguments {
+                let (value, keyword) = if kind(argument) == Kind::KeywordArgument {
+                    (
+                        field(argument, Field::Value),
+                        field(argument, Field::Name).and_then(|n| source.get(n.byte_range())),
+                    )
+                } else {
+                    (Some(argument), None)
+                };
+                if let Some(value) = value.filter(|v| kind(*v) == Kind::Identifier) {
+                    passed_names.push(source[value.byte_range()].to_string());
+                }
+                // A replacement the code under test will run: `side_effect=`/`new=`/`wraps=`,
+                // or the last argument of `stub_out(..)`/`setattr(..)`/`MonkeyPatch(..)`.
+                let replacement = matches!(keyword, Some("side_effect" | "new" | "wraps"))
+                    || (installs_replacement && Some(argument) == last_positional);
+                if replacement
+                    && let Some(path) = value
+                        .filter(|v| matches!(kind(*v), Kind::Identifier | Kind::Attribute))
+                        .and_then(|v| nested.resolve(v))
+                {
+                    imported_callbacks.push(path);
+                }
+            }
+            if let Some(path) = nested.callee(*call) {
+                imported_calls.push(path);
+            }
+            if passes_self(source, *call, &test_case_names)
+                && let Some(name) = crate::model::dotted_name(source, callee)
+                && !parameter_names.contains(&name.as_str())
+                && !name.starts_with("self.")
+                && !name.starts_with("cls.")
+                && !name
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()))
+            {
+                self_passed_to.push(name);
+            }
         }
         for attribute in f.nodes(Kind::Attribute) {
             let (Some(object), Some(name)) = (
@@ -210,8 +434,13 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
             ) else {
                 continue;
             };
-            if is_self(source, object) && !is_plain_assignment_target(*attribute) {
+            if is_plain_assignment_target(*attribute) {
+                continue;
+            }
+            if is_self(source, object) {
                 self_reads.push(source[name.byte_range()].to_string());
+            } else {
+                attribute_reads.push(source[name.byte_range()].to_string());
             }
         }
     }
@@ -220,6 +449,11 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         &mut bare_calls,
         &mut self_reads,
         &mut super_calls,
+        &mut self_passed_to,
+        &mut passed_names,
+        &mut imported_calls,
+        &mut imported_callbacks,
+        &mut attribute_reads,
     ] {
         list.sort_unstable();
         list.dedup();
@@ -249,6 +483,17 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
                 .unwrap_or_else(|| ctx.text(target).to_string())
         })
         .collect();
+    let stops_all_patches = scope.iter().any(|f| {
+        f.nodes(Kind::Attribute).iter().any(|a| {
+            field(*a, Field::Attribute).is_some_and(|n| &source[n.byte_range()] == "stopall")
+        })
+    });
+    let nests_temp_files = scope.iter().any(|f| {
+        f.nodes(Kind::Call).iter().any(|c| {
+            field(*c, Field::Function)
+                .is_some_and(|callee| source[callee.byte_range()].ends_with("NestedTempfile"))
+        })
+    });
     FunctionSummary {
         name: function.name.to_string(),
         name_range: TextRange::of(function.name_node),
@@ -270,7 +515,52 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         camel_api_names: camel_api_names(ctx, function),
         super_calls,
         self_escapes,
+        self_passed_to,
+        passed_names,
+        imported_calls,
+        imported_callbacks,
+        required_parameters: function
+            .parameter_list(source)
+            .iter()
+            .filter(|p| !p.has_default && p.star.is_empty())
+            .count(),
+        skips,
+        body: body_shape(ctx, function),
+        opaque: false,
+        attribute_reads,
+        resources: crate::rules::resource_without_cleanup::resources(ctx),
+        stops_all_patches,
+        nests_temp_files,
+        pytest: crate::workspace::pytest_syntax::function_facts(ctx),
     }
+}
+
+/// Whether a call in the function's own body asks its callee to check something: a keyword
+/// argument named like an assertion helper (`check_response_status=[400]`, `verify=True`)
+/// whose value is not `False` or `None`. Names starting with `expect` are left out: they are
+/// usually data (Nova's `expected_attrs=[...]` says which fields to load), not a check.
+fn delegates_check(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
+    let source = ctx.source();
+    function
+        .nodes(Kind::KeywordArgument)
+        .iter()
+        .any(|argument| {
+            let (Some(name), Some(value)) = (
+                field(*argument, Field::Name),
+                field(*argument, Field::Value),
+            ) else {
+                return false;
+            };
+            let in_call = argument
+                .parent()
+                .and_then(|list| list.parent())
+                .is_some_and(|call| kind(call) == Kind::Call);
+            in_call
+                && !matches!(kind(value), Kind::False | Kind::None)
+                && source.get(name.byte_range()).is_some_and(|name| {
+                    !name.starts_with("expect") && ctx.settings.is_assertion_helper(name)
+                })
+        })
 }
 
 /// `super()` or `super(Class, self)`.
@@ -279,6 +569,158 @@ fn is_super_call(source: &str, node: tree_sitter::Node) -> bool {
         && field(node, Field::Function).is_some_and(|f| {
             kind(f) == Kind::Identifier && source.get(f.byte_range()) == Some("super")
         })
+}
+
+/// Whether a call hands the test case (`self`, or another of `names`) over as an argument.
+fn passes_self(source: &str, call: tree_sitter::Node, names: &[&str]) -> bool {
+    crate::model::call_arguments(call)
+        .into_iter()
+        .any(|argument| {
+            let value = if kind(argument) == Kind::KeywordArgument {
+                field(argument, Field::Value)
+            } else {
+                Some(argument)
+            };
+            value.is_some_and(|v| {
+                kind(v) == Kind::Identifier
+                    && source
+                        .get(v.byte_range())
+                        .is_some_and(|name| names.contains(&name))
+            })
+        })
+}
+
+/// Whether a decorator decides the test's outcome whatever its body does: an unconditional
+/// skip (`@unittest.skip(..)`, `@pytest.mark.skip`, sympy's `@SKIP(..)`) or an expected failure
+/// (`@pytest.mark.xfail`, `@unittest.expectedFailure`, sympy's `@XFAIL`), imported from anywhere.
+fn is_skip_or_xfail_decorator(ctx: &FunctionContext, decorator: tree_sitter::Node) -> bool {
+    let Some(expression) = decorator.named_child(0) else {
+        return false;
+    };
+    let target = if kind(expression) == Kind::Call {
+        field(expression, Field::Function)
+    } else {
+        Some(expression)
+    };
+    target.and_then(|t| ctx.resolve(t)).is_some_and(|path| {
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or(&path)
+            .to_ascii_lowercase();
+        matches!(last.as_str(), "skip" | "xfail" | "expectedfailure")
+    })
+}
+
+/// Whether a function skips the test in its own body (not counting nested functions), or is
+/// decorated to be skipped or to fail.
+fn skips_directly(ctx: &FunctionContext, function: &crate::unit::Function) -> bool {
+    if function
+        .decorators
+        .iter()
+        .any(|d| is_skip_or_xfail_decorator(ctx, *d))
+    {
+        return true;
+    }
+    let source = ctx.source();
+    let calls_skip = function.nodes(Kind::Call).iter().any(|call| {
+        let Some(callee) = field(*call, Field::Function) else {
+            return false;
+        };
+        if kind(callee) == Kind::Attribute
+            && field(callee, Field::Object).is_some_and(|o| is_self(source, o))
+            && field(callee, Field::Attribute).and_then(|a| source.get(a.byte_range()))
+                == Some("skipTest")
+        {
+            return true;
+        }
+        // `pytest.skip(..)`, `pytest.xfail(..)`, `pytest.importorskip(..)`, and the same
+        // helpers of other frameworks (`sympy.testing.pytest.skip`).
+        ctx.callee(*call).is_some_and(|path| {
+            path.contains('.')
+                && matches!(
+                    path.rsplit('.').next(),
+                    Some("skip" | "xfail" | "importorskip")
+                )
+        })
+    });
+    calls_skip
+        || function.nodes(Kind::RaiseStatement).iter().any(|raise| {
+            raise.named_child(0).is_some_and(|e| {
+                let raised = if kind(e) == Kind::Call {
+                    field(e, Field::Function)
+                } else {
+                    Some(e)
+                };
+                raised
+                    .and_then(|r| source.get(r.byte_range()))
+                    .is_some_and(|t| t.ends_with("SkipTest") || t.ends_with("skipException"))
+            })
+        })
+}
+
+/// What a function's own body amounts to.
+pub fn body_shape(ctx: &FunctionContext, function: &crate::unit::Function) -> BodyShape {
+    let source = ctx.source();
+    let mut shape = BodyShape::Empty;
+    let statements = function.body_statements();
+    if statements.is_empty() {
+        // No body at all (a broken definition while typing): nothing to say about it.
+        return BodyShape::Statements;
+    }
+    for statement in statements {
+        match kind(statement) {
+            Kind::PassStatement => {}
+            Kind::ExpressionStatement
+                if statement.named_child_count() == 1
+                    && statement.named_child(0).is_some_and(|e| {
+                        matches!(
+                            kind(e),
+                            Kind::String | Kind::ConcatenatedString | Kind::Ellipsis
+                        )
+                    }) => {}
+            Kind::RaiseStatement if shape == BodyShape::Empty => {
+                let raised = statement.named_child(0).and_then(|e| {
+                    if kind(e) == Kind::Call {
+                        field(e, Field::Function)
+                    } else {
+                        Some(e)
+                    }
+                });
+                if raised.and_then(|r| source.get(r.byte_range())) == Some("NotImplementedError") {
+                    shape = BodyShape::NotImplemented;
+                } else {
+                    return BodyShape::Statements;
+                }
+            }
+            _ => return BodyShape::Statements,
+        }
+    }
+    shape
+}
+
+/// `Base.setUp(self)` — a method of a class called on `self` explicitly, the way code written
+/// before `super()` calls the base class — or `Base.setUpClass()` in a class method.
+fn is_base_class_call(
+    source: &str,
+    call: tree_sitter::Node,
+    object: tree_sitter::Node,
+    method: &str,
+) -> bool {
+    let class_like = match kind(object) {
+        Kind::Identifier => source.get(object.byte_range()),
+        Kind::Attribute => field(object, Field::Attribute).and_then(|a| source.get(a.byte_range())),
+        _ => None,
+    }
+    .is_some_and(|name| name.starts_with(|c: char| c.is_ascii_uppercase()));
+    if !class_like {
+        return false;
+    }
+    let arguments = crate::model::positional_arguments(call);
+    match arguments.first() {
+        Some(first) => is_self(source, *first),
+        None => crate::model::SetupKind::from_name(method, true).is_some(),
+    }
 }
 
 /// What a call does with `self` when it receives it as an argument.
@@ -332,6 +774,22 @@ fn self_argument_use<'s>(source: &'s str, call: tree_sitter::Node) -> SelfArgume
     let Some(last) = last else {
         return SelfArgument::Escapes;
     };
+    let on_class = kind(callee) == Kind::Attribute
+        && field(callee, Field::Object).is_some_and(|o| {
+            let name = match kind(o) {
+                Kind::Identifier => source.get(o.byte_range()),
+                Kind::Attribute => {
+                    field(o, Field::Attribute).and_then(|a| source.get(a.byte_range()))
+                }
+                _ => None,
+            };
+            name.is_some_and(|n| n.starts_with(|c: char| c.is_ascii_uppercase()))
+        })
+        && position == 0;
+    if on_class {
+        // `Base.method(self, ...)`: a method of a base class, recorded in `super_calls`.
+        return SelfArgument::None;
+    }
     if (kind(callee) == Kind::Identifier && INSPECTS_ONLY.contains(&last))
         || last.starts_with(|c: char| c.is_ascii_uppercase())
         || (kind(callee) == Kind::Attribute

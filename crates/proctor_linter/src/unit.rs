@@ -4,6 +4,9 @@
 //! the innermost function that contains it, in a bucket for its kind, in source order. Rules
 //! then ask a function for "its calls" or "its comments" instead of walking the tree again.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use tree_sitter::Node;
 
 use crate::imports::Imports;
@@ -64,11 +67,27 @@ impl<'t> Function<'t> {
     }
 }
 
+/// Identifier text → (owning function, position in its identifier bucket).
+type IdentifierIndex = HashMap<Box<str>, Vec<(usize, usize)>>;
+
+/// How deep a unit's syntax tree may go before Proctor stops looking inside it. Valid Python
+/// cannot come close: CPython's tokenizer allows 100 levels of indentation and its parser 200
+/// levels of nested brackets. Deeper input is generated or broken; checking it would only risk
+/// quadratic work (tree-sitter finds a node's parent from the root), so such a unit is treated
+/// as opaque: no function checks, and summaries that keep file checks silent.
+pub const MAX_DEPTH: usize = 1_000;
+
 /// One unit, with its functions in source order.
 #[derive(Debug)]
 pub struct Unit<'t> {
     pub node: UnitNode<'t>,
     pub functions: Vec<Function<'t>>,
+    /// The unit nests deeper than [`MAX_DEPTH`]: it was not walked completely.
+    pub too_deep: bool,
+    source: &'t str,
+    /// Identifier text → (owning function, position in its identifier bucket), built on first
+    /// use. It holds no borrowed data, so the unit stays covariant in `'t`.
+    identifiers: OnceCell<IdentifierIndex>,
 }
 
 impl<'t> Unit<'t> {
@@ -89,6 +108,7 @@ impl<'t> Unit<'t> {
         let mut owners: Vec<(usize, usize)> = vec![(0, 0)];
         let mut cursor = node.outer.walk();
         let mut depth = 0usize;
+        let mut too_deep = false;
         loop {
             let current = cursor.node();
             if depth > 0 && current.is_named() {
@@ -104,13 +124,23 @@ impl<'t> Unit<'t> {
                     node.function,
                 );
             }
-            if cursor.goto_first_child() {
-                depth += 1;
-                continue;
+            if depth < MAX_DEPTH {
+                if cursor.goto_first_child() {
+                    depth += 1;
+                    continue;
+                }
+            } else if cursor.node().child_count() > 0 {
+                too_deep = true;
             }
             loop {
                 if depth == 0 {
-                    return Unit { node, functions };
+                    return Unit {
+                        node,
+                        functions,
+                        too_deep,
+                        source: file.source,
+                        identifiers: OnceCell::new(),
+                    };
                 }
                 if cursor.goto_next_sibling() {
                     break;
@@ -127,6 +157,41 @@ impl<'t> Unit<'t> {
 
     pub fn root(&self) -> &Function<'t> {
         &self.functions[0]
+    }
+
+    /// Every identifier of the unit spelled `name`, with the index of the function that owns
+    /// it, in source order within each function. Rules that look a name up from many
+    /// functions of one unit (is this stub handed to a patch? is this new name free?) use this
+    /// instead of scanning the enclosing function's identifiers each time; the index is built
+    /// on the first lookup.
+    pub fn identifiers_named(&self, name: &str) -> impl Iterator<Item = (usize, Node<'t>)> + '_ {
+        let index = self.identifiers.get_or_init(|| {
+            let mut index = IdentifierIndex::new();
+            for function in &self.functions {
+                for (position, identifier) in function.nodes(Kind::Identifier).iter().enumerate() {
+                    let text = self.source.get(identifier.byte_range()).unwrap_or("");
+                    match index.get_mut(text) {
+                        Some(entries) => entries.push((function.index, position)),
+                        None => {
+                            index.insert(text.into(), vec![(function.index, position)]);
+                        }
+                    }
+                }
+            }
+            index
+        });
+        index
+            .get(name)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|&(owner, position)| {
+                let node = self
+                    .functions
+                    .get(owner)?
+                    .nodes(Kind::Identifier)
+                    .get(position)?;
+                Some((owner, *node))
+            })
     }
 }
 
@@ -279,5 +344,30 @@ class T(unittest.TestCase):
         assert_eq!(unit.functions[1].kind, FunctionKind::Nested);
         // test_a: first(), stub, other, after() — nested bodies not counted.
         assert_eq!(unit.functions[0].statement_count, 4);
+    }
+
+    #[test]
+    fn identifiers_are_found_by_name_with_their_function() {
+        let source = "\
+def test_a():
+    def stub():
+        return stub_value
+    patch('x', new=stub)
+    stub_value = 1
+";
+        let tree = parse(source, None);
+        let settings = Settings::default();
+        let file = FileModel::build(&tree, source, None);
+        let unit = Unit::build(&file, &settings, file.units[0]);
+        let owners = |name: &str| -> Vec<(usize, usize)> {
+            unit.identifiers_named(name)
+                .map(|(owner, node)| (owner, file.lines.line_of(node.start_byte()) + 1))
+                .collect()
+        };
+        // `stub` is named by its own definition and passed to `patch` in test_a.
+        assert!(owners("stub").contains(&(0, 4)));
+        assert_eq!(owners("stub").len(), 2);
+        assert_eq!(owners("stub_value"), [(0, 5), (1, 3)]);
+        assert_eq!(owners("missing"), []);
     }
 }

@@ -133,3 +133,33 @@ proptest! {
         prop_assert!(after <= before);
     }
 }
+
+#[test]
+fn a_unit_nested_beyond_the_limit_is_opaque_and_keeps_file_checks_silent() {
+    // 1,000 nested functions: far past anything CPython accepts.
+    let mut source = String::from(
+        "import unittest\n\n\nclass T(unittest.TestCase):\n    def setUp(self):\n        self.unused = 1\n\n",
+    );
+    for depth in 1..=1_000 {
+        source.push_str(&"    ".repeat(depth));
+        source.push_str(&format!("def test_{depth}(self):\n"));
+    }
+    source.push_str(&"    ".repeat(1_001));
+    source.push_str("time.sleep(1)\n");
+    let output = check_source(
+        &source,
+        Some(std::path::Path::new("test_x.py")),
+        &all_rules(),
+        &Workspace::empty(),
+    );
+    assert!(output.panics.is_empty());
+    let codes: Vec<&str> = output.diagnostics.iter().map(|d| d.rule.code()).collect();
+    assert!(
+        !codes.contains(&"TQ301"),
+        "the opaque unit is not looked into: {codes:?}"
+    );
+    assert!(
+        !codes.contains(&"TQ501"),
+        "an opaque test is assumed to assert: {codes:?}"
+    );
+}

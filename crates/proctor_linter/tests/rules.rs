@@ -68,8 +68,9 @@ fn check_rule(code: &str) {
         "{code}'s fixture must parse cleanly"
     );
     let settings = settings_for(code, &source, &path);
-    // The workspace the command line would build: bases in other fixture files resolve, and
-    // rules that ask about subclasses elsewhere get an answer.
+    // The workspace the command line would build: bases in other fixture files resolve, rules
+    // that ask about subclasses elsewhere get an answer, and no `conftest.py` lies between the
+    // fixtures and their `pyproject.toml`.
     let workspace = build_workspace(&[fixture_dir()], std::slice::from_ref(&path));
     let output = check_source(&source, Some(&path), &settings, &workspace);
     assert!(
@@ -228,6 +229,7 @@ macro_rules! rule_tests {
 rule_tests! {
     TQ101 => "TQ101",
     TQ102 => "TQ102",
+    TQ103 => "TQ103",
     TQ104 => "TQ104",
     TQ105 => "TQ105",
     TQ106 => "TQ106",
@@ -235,15 +237,43 @@ rule_tests! {
     TQ202 => "TQ202",
     TQ203 => "TQ203",
     TQ204 => "TQ204",
+    TQ301 => "TQ301",
+    TQ302 => "TQ302",
+    TQ303 => "TQ303",
+    TQ304 => "TQ304",
+    TQ401 => "TQ401",
+    TQ402 => "TQ402",
+    TQ403 => "TQ403",
+    TQ404 => "TQ404",
+    TQ405 => "TQ405",
+    TQ501 => "TQ501",
     TQ502 => "TQ502",
+    TQ503 => "TQ503",
     TQ504 => "TQ504",
     TQ505 => "TQ505",
     TQ506 => "TQ506",
     TQ507 => "TQ507",
     TQ508 => "TQ508",
     TQ509 => "TQ509",
+    TQ601 => "TQ601",
+    TQ602 => "TQ602",
     TQ603 => "TQ603",
+    TQ604 => "TQ604",
+    TQ605 => "TQ605",
     TQ606 => "TQ606",
     TQ607 => "TQ607",
     TQ608 => "TQ608",
+    TQ609 => "TQ609",
+    TQ610 => "TQ610",
+    TQ701 => "TQ701",
+    TQ702 => "TQ702",
+    TQ703 => "TQ703",
+    TQ704 => "TQ704",
+    TQ705 => "TQ705",
+    TQ801 => "TQ801",
+    TQ802 => "TQ802",
+    TQ803 => "TQ803",
+    TQ804 => "TQ804",
+    TQ805 => "TQ805",
+    TQ806 => "TQ806",
 }

@@ -136,9 +136,8 @@ struct UnitSpan {
     /// The end of the header's `:`; edits at or after it and before `end` are in the body.
     body: usize,
     end: usize,
-    /// The hash and length of the unit's key text at the last complete check.
-    text: u128,
-    len: usize,
+    /// The unit's key at the last complete check.
+    key: UnitKey,
     /// The class the unit is a method of.
     class: Option<usize>,
     /// An edit landed in this unit since the last complete check.
@@ -258,12 +257,25 @@ fn map_diagnostic(diagnostic: &mut Diagnostic, edit: &InputEdit) {
 struct UnitKey {
     text: u128,
     len: usize,
+    /// Where the unit starts in its key text: in broken code, the same text can hold a
+    /// function starting at a different place.
+    offset: usize,
     class: Option<usize>,
     context: u64,
     config: u64,
     /// Computed from a parse of the unit alone (a provisional analysis): never used for an
     /// exact one, where error recovery around the unit may parse it differently.
     standalone: bool,
+    /// Non-zero for a unit with syntax errors in a complete parse: error recovery may parse
+    /// the same text differently depending on what surrounds it, so such a unit's output is
+    /// never found by its text (it is neither cached nor matched across analyses).
+    unique: u64,
+}
+
+/// A key no other unit has.
+fn unique_key() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 struct CachedUnit {
@@ -815,11 +827,16 @@ impl Analyzer {
             .collect();
         let context = file.context_fingerprint();
         let mut parts = Vec::with_capacity(file.units.len());
+        let mut unit_keys = Vec::with_capacity(file.units.len());
         for (unit, &(hash, len, anchor)) in file.units.iter().zip(&keys) {
             if let Some(reason) = stop() {
                 return Err(reason);
             }
-            let key = unit_key(unit.class, hash, len, context, config.unit_id);
+            let offset = unit.outer.start_byte() - anchor;
+            let mut key = unit_key(unit.class, (hash, len, offset), context, config.unit_id);
+            if unit.outer.has_error() {
+                key.unique = unique_key();
+            }
             let (output, delta) = match self.cache.get(&key, anchor) {
                 Some(hit) => hit,
                 None => {
@@ -828,6 +845,7 @@ impl Analyzer {
                     (self.store(key, anchor, range, output), 0)
                 }
             };
+            unit_keys.push(key);
             parts.push(Part {
                 key,
                 anchor,
@@ -855,7 +873,7 @@ impl Analyzer {
             )
         });
         if keep && let Some(edited) = &mut self.edited {
-            edited.spans = spans_of(&file, &keys);
+            edited.spans = spans_of(&file, &keys, &unit_keys);
             edited.local_edits = true;
             edited.base = Some(Base {
                 skeleton: file.skeleton(),
@@ -867,7 +885,8 @@ impl Analyzer {
                 whole_panics: whole_panics.clone(),
             });
         }
-        let (diagnostics, panics) = self.combine(snapshot, config, whole, whole_panics);
+        let (diagnostics, panics) =
+            self.combine(snapshot, config, whole, whole_panics, Some(&file));
         tracing::debug!(
             "exact check: skeleton {:?}, units {:?}, finish {:?}",
             modelled,
@@ -918,19 +937,24 @@ impl Analyzer {
         let mut parts: Vec<Part> = Vec::with_capacity(spans.len());
         let mut touched: Vec<usize> = Vec::new();
         for span in &spans {
-            let (hash, len, anchor) = if span.touched {
+            let (key, anchor) = if span.touched {
                 let anchor = comment_block_start(text, &snapshot.lines, span.start);
                 let key_text = text.get(anchor..span.end).unwrap_or_default();
+                let hash = xxhash_rust::xxh3::xxh3_128(key_text.as_bytes());
+                let offset = span.start - anchor;
                 (
-                    xxhash_rust::xxh3::xxh3_128(key_text.as_bytes()),
-                    key_text.len(),
+                    unit_key(
+                        span.class,
+                        (hash, key_text.len(), offset),
+                        context,
+                        config.unit_id,
+                    ),
                     anchor,
                 )
             } else {
-                // Untouched: its text, so its key, is what it was.
-                (span.text, span.len, span.anchor)
+                // Untouched: it is what it was at the last complete check, key included.
+                (span.key, span.anchor)
             };
-            let key = unit_key(span.class, hash, len, context, config.unit_id);
             let standalone = UnitKey {
                 standalone: true,
                 ..key
@@ -1023,11 +1047,27 @@ impl Analyzer {
         if !self.assembly.update(&parts) {
             return Ok(None);
         }
-        let Some(base) = self.edited.as_ref().and_then(|e| e.base.as_ref()) else {
+        let Some(edited) = &self.edited else {
+            return Ok(None);
+        };
+        let Some(base) = &edited.base else {
             return Ok(None);
         };
         let (whole, whole_panics) = (base.whole.clone(), base.whole_panics.clone());
-        let (diagnostics, panics) = self.combine(snapshot, config, whole, whole_panics);
+        // Resolving fixes' imports reads the module's top-level statements: the old tree's
+        // are right (edits inside function bodies only moved them).
+        let needs_imports = self.assembly.diagnostics.iter().chain(&whole).any(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| !f.required_imports.is_empty())
+        });
+        let stale_tree = needs_imports.then(|| edited.tree.clone());
+        let skeleton = needs_imports.then(|| base.skeleton.clone());
+        let module = stale_tree.as_ref().zip(skeleton).map(|(tree, skeleton)| {
+            FileModel::from_skeleton(tree, text, (*snapshot.lines).clone(), skeleton, Vec::new())
+        });
+        let (diagnostics, panics) =
+            self.combine(snapshot, config, whole, whole_panics, module.as_ref());
         tracing::debug!(
             "provisional check: units {:?}, finish {:?}",
             evaluated,
@@ -1060,7 +1100,7 @@ impl Analyzer {
             return Arc::new(UnitOutput::default());
         };
         let output = Arc::new(output);
-        if self_contained(&output, unit) {
+        if key.unique == 0 && self_contained(&output, unit) {
             self.cache.insert(key, output.clone(), anchor);
         }
         output
@@ -1074,10 +1114,15 @@ impl Analyzer {
         config: &CheckConfig,
         whole: Vec<Diagnostic>,
         whole_panics: Vec<(&'static str, String)>,
+        file: Option<&FileModel>,
     ) -> (Vec<Diagnostic>, Vec<RulePanic>) {
         let mut diagnostics = Vec::with_capacity(self.assembly.diagnostics.len() + whole.len());
         diagnostics.extend(self.assembly.diagnostics.iter().cloned());
         diagnostics.extend(whole);
+        // Fixes that need an `import` get its edit against this text.
+        if let Some(file) = file {
+            proctor_linter::fixes::resolve_required_imports(file, &mut diagnostics);
+        }
         let diagnostics =
             engine::filter_and_sort(&snapshot.text, &snapshot.lines, config.rules, diagnostics);
         self.cache.sweep();
@@ -1156,14 +1201,21 @@ fn key_text(file: &FileModel, unit: &UnitNode) -> (u128, usize, usize) {
     )
 }
 
-fn unit_key(class: Option<usize>, text: u128, len: usize, context: u64, config: u64) -> UnitKey {
+fn unit_key(
+    class: Option<usize>,
+    (text, len, offset): (u128, usize, usize),
+    context: u64,
+    config: u64,
+) -> UnitKey {
     UnitKey {
         text,
         len,
+        offset,
         class,
         context,
         config,
         standalone: false,
+        unique: 0,
     }
 }
 
@@ -1185,11 +1237,16 @@ fn self_contained(output: &UnitOutput, unit: TextRange) -> bool {
 }
 
 /// Where each unit's body starts (the end of the `:` closing its header), with its key text.
-fn spans_of(file: &FileModel, keys: &[(u128, usize, usize)]) -> Vec<UnitSpan> {
+fn spans_of(
+    file: &FileModel,
+    keys: &[(u128, usize, usize)],
+    unit_keys: &[UnitKey],
+) -> Vec<UnitSpan> {
     file.units
         .iter()
         .zip(keys)
-        .map(|(unit, &(text, len, anchor))| {
+        .zip(unit_keys)
+        .map(|((unit, &(_, _, anchor)), &key)| {
             let end = unit.outer.end_byte();
             let mut cursor = unit.function.walk();
             let body = unit
@@ -1202,8 +1259,7 @@ fn spans_of(file: &FileModel, keys: &[(u128, usize, usize)]) -> Vec<UnitSpan> {
                 start: unit.outer.start_byte(),
                 body,
                 end,
-                text,
-                len,
+                key,
                 class: unit.class,
                 touched: false,
             }
@@ -1389,8 +1445,7 @@ mod tests {
             start,
             body: start + 10,
             end: start + 30,
-            text: 0,
-            len: 0,
+            key: unit_key(None, (0, 0, 0), 0, 0),
             class: None,
             touched: false,
         };

@@ -39,9 +39,15 @@ fn char_boundary_at(text: &str, mut offset: usize) -> usize {
     offset
 }
 
+/// A fresh check with a workspace like the server's (the folder's class and fixture index).
 fn fresh(text: &str, path: &std::path::Path) -> Vec<proctor_linter::Diagnostic> {
-    proctor_linter::check_source(text, Some(path), &Settings::default(), &Workspace::empty())
-        .diagnostics
+    let folder = path
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf());
+    let workspace: Workspace =
+        proctor_linter::discovery::build_workspace(&folder.into_iter().collect::<Vec<_>>(), &[]);
+    proctor_linter::check_source(text, Some(path), &Settings::default(), &workspace).diagnostics
 }
 
 fn essentials(text: &str, path: &std::path::Path) -> Vec<Value> {

@@ -6,6 +6,7 @@
 //! found per directory, so checking a tree reads each configuration file once.
 
 pub mod classes;
+pub mod fixtures;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,9 +21,10 @@ use crate::workspace::Workspace;
 ///
 /// Nothing is read yet: the class index reads and parses a module the first time a check
 /// needs one of its classes, and lists a source root the first time a fingerprint or a
-/// subclass query needs it (see [`crate::workspace`]).
-pub fn build_workspace(_roots: &[PathBuf], _files: &[PathBuf]) -> Workspace {
-    Workspace::new(classes::FsSource)
+/// subclass query needs it; `conftest.py` files are parsed the first time a file below them
+/// is checked (see [`crate::workspace`]).
+pub fn build_workspace(roots: &[PathBuf], files: &[PathBuf]) -> Workspace {
+    Workspace::new(classes::FsSource).with_fixtures(fixtures::fixture_index(roots, files))
 }
 
 /// Settings and the file they came from (`None` for built-in defaults).

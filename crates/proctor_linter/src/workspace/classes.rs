@@ -46,6 +46,10 @@ pub struct MethodFacts {
     /// The body is only `pass`, `...`, a docstring or `raise NotImplementedError`: a method
     /// subclasses are expected to override. Only known for methods of other files.
     pub placeholder: bool,
+    /// It mentions `mock.patch.stopall` (see [`FunctionSummary::stops_all_patches`]).
+    pub stops_all_patches: bool,
+    /// It installs `fixtures.NestedTempfile`.
+    pub nests_temp_files: bool,
 }
 
 impl MethodFacts {
@@ -69,6 +73,8 @@ impl MethodFacts {
             asserts_directly: summary.asserts,
             called_names: Vec::new(),
             placeholder: false,
+            stops_all_patches: summary.stops_all_patches,
+            nests_temp_files: summary.nests_temp_files,
         }
     }
 }

@@ -30,10 +30,21 @@
 //!
 //! This module never touches the file system itself: it reads through a [`SourceProvider`],
 //! which [`crate::discovery`] implements.
+//!
+//! # The fixture index
+//!
+//! pytest fixtures come from the test's class, its module, the `conftest.py` files up to the
+//! project root, pytest itself and plugins: [`fixtures`] holds the parsed `conftest.py` files
+//! (each parsed at most once, through its own [`FileSource`]) and the lookup, and
+//! [`Workspace::fixture_definition`] answers hover and go-to-definition on a fixture
+//! parameter. Its facts are part of [`Workspace::fingerprint_for`], and
+//! [`Workspace::file_changed`] / [`Workspace::file_removed`] keep it current too.
 
 mod classes;
+pub mod fixtures;
 mod headers;
 pub mod modules;
+pub mod pytest_syntax;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -45,6 +56,7 @@ pub use classes::{
     BaseRef, ClassInfo, FRAMEWORK_CLASSES, FoundMethod, FrameworkClass, MAX_MRO_CLASSES,
     MethodFacts, MethodLookup, ModuleInfo, Mro, MroEntry, Reach, framework_class, linearize,
 };
+pub use fixtures::{FileSource, FixtureDefinition, FixtureIndex, FixtureOrigin};
 pub use headers::{Header, HeaderIndex};
 pub use modules::ModuleLocation;
 
@@ -53,6 +65,9 @@ use crate::summary::FunctionSummary;
 
 /// How many import or alias hops a dotted path is followed through.
 const MAX_HOPS: usize = 8;
+
+/// The most text the subclass scan of one source root reads (Nova's whole tree is 33 MB).
+const MAX_SCANNED_BYTES: usize = 256 * 1024 * 1024;
 
 /// Reads the workspace's files for the index. Implemented over the file system by
 /// [`crate::discovery`]; tests may implement it in memory.
@@ -84,17 +99,20 @@ pub struct Listing {
 #[derive(Clone, Default)]
 pub struct Workspace {
     index: Option<Arc<Index>>,
+    fixtures: Arc<FixtureIndex>,
 }
 
 impl fmt::Debug for Workspace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Workspace")
             .field("indexed", &self.index.is_some())
+            .field("fixtures", &self.fixtures)
             .finish()
     }
 }
 
 type ModuleCell = Arc<OnceLock<Option<Arc<ModuleInfo>>>>;
+type HeaderCell = Arc<OnceLock<Mutex<HeaderIndex>>>;
 
 struct Index {
     provider: Box<dyn SourceProvider>,
@@ -113,8 +131,9 @@ struct State {
     module_files: HashMap<(PathBuf, String), Option<PathBuf>>,
     /// Source root → its Python files and their stamps.
     listings: HashMap<PathBuf, RootFiles>,
-    /// Source root → the class headers of its files.
-    headers: HashMap<PathBuf, Arc<Mutex<HeaderIndex>>>,
+    /// Source root → the class headers of its files (scanned once, by the first thread that
+    /// needs them, outside the index's lock).
+    headers: HashMap<PathBuf, HeaderCell>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -137,7 +156,35 @@ impl Workspace {
                 provider: Box::new(provider),
                 state: Mutex::new(State::default()),
             })),
+            fixtures: Arc::default(),
         }
+    }
+
+    /// This workspace with a fixture index (see [`fixtures`]).
+    pub fn with_fixtures(mut self, fixtures: FixtureIndex) -> Self {
+        self.fixtures = Arc::new(fixtures);
+        self
+    }
+
+    /// The `conftest.py` index.
+    pub fn fixtures(&self) -> &FixtureIndex {
+        &self.fixtures
+    }
+
+    /// The fixture a parameter (or a `usefixtures` name) at `offset` of `source` requests:
+    /// where it is defined, its scope and docstring. For hover and go-to-definition; the
+    /// language server, which has the file parsed already, can call
+    /// [`fixtures::definition_at`] directly.
+    pub fn fixture_definition(
+        &self,
+        path: &Path,
+        source: &str,
+        offset: usize,
+        settings: &crate::settings::Settings,
+    ) -> Option<FixtureDefinition> {
+        let tree = crate::parse::parse(source, None);
+        let file = FileModel::build(&tree, source, Some(path));
+        fixtures::definition_at(&self.fixtures, &file, offset, settings)
     }
 
     /// Whether this workspace can read other files (it is not [`Workspace::empty`]).
@@ -147,8 +194,13 @@ impl Workspace {
 
     /// A hash of the workspace facts that can change the findings of `path`, for caches: the
     /// paths, modification times and sizes of the Python files under `path`'s source root, and
-    /// any unsaved text there. Cheap after the first call for a root (no file is parsed).
+    /// any unsaved text there; and the `conftest.py` files and plugin declarations the
+    /// file's fixtures depend on. Cheap after the first call for a root.
     pub fn fingerprint_for(&self, path: &Path) -> u64 {
+        self.class_fingerprint(path) ^ self.fixtures.fingerprint_for(path).rotate_left(29)
+    }
+
+    fn class_fingerprint(&self, path: &Path) -> u64 {
         let Some(index) = &self.index else {
             return 0;
         };
@@ -213,6 +265,7 @@ impl Workspace {
     /// the file is read from disk again. Queries made afterwards see the change, and the
     /// fingerprints of files under the same source root change.
     pub fn file_changed(&self, path: &Path, unsaved_text: Option<&str>) {
+        self.fixtures.file_changed(path, unsaved_text);
         let Some(index) = &self.index else { return };
         let stamp = match unsaved_text {
             Some(text) => Some(xxhash_rust::xxh3::xxh3_64(text.as_bytes()) | 1 << 63),
@@ -235,23 +288,15 @@ impl Workspace {
 
     /// Tells the index that a file was deleted (any unsaved text for it is dropped too).
     pub fn file_removed(&self, path: &Path) {
+        self.fixtures.file_removed(path);
         let Some(index) = &self.index else { return };
         {
             let mut state = index.lock();
             state.overlays.remove(path);
             Self::forget(&mut state, path, None);
         }
-        let headers: Vec<Arc<Mutex<HeaderIndex>>> = {
-            let state = index.lock();
-            state
-                .headers
-                .iter()
-                .filter(|(root, _)| path.starts_with(root))
-                .map(|(_, h)| h.clone())
-                .collect()
-        };
-        for header in headers {
-            if let Ok(mut header) = header.lock() {
+        for header in self.header_cells_containing(path) {
+            if let Some(Ok(mut header)) = header.get().map(Mutex::lock) {
                 header.remove_file(path);
             }
         }
@@ -279,23 +324,32 @@ impl Workspace {
         }
     }
 
-    fn refresh_headers(&self, path: &Path) {
-        let Some(index) = &self.index else { return };
-        let headers: Vec<Arc<Mutex<HeaderIndex>>> = {
-            let state = index.lock();
-            state
-                .headers
-                .iter()
-                .filter(|(root, _)| path.starts_with(root))
-                .map(|(_, h)| h.clone())
-                .collect()
+    /// The header indexes of the source roots that contain `path`.
+    fn header_cells_containing(&self, path: &Path) -> Vec<HeaderCell> {
+        let Some(index) = &self.index else {
+            return Vec::new();
         };
+        let state = index.lock();
+        state
+            .headers
+            .iter()
+            .filter(|(root, _)| path.starts_with(root))
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
+    fn refresh_headers(&self, path: &Path) {
+        let headers: Vec<HeaderCell> = self
+            .header_cells_containing(path)
+            .into_iter()
+            .filter(|cell| cell.get().is_some())
+            .collect();
         if headers.is_empty() {
             return;
         }
         let scanned = self.text_of(path).map(|text| headers::scan(&text));
         for header in headers {
-            if let Ok(mut header) = header.lock() {
+            if let Some(Ok(mut header)) = header.get().map(Mutex::lock) {
                 match &scanned {
                     Some(found) => header.set_file(path, found.clone()),
                     None => header.remove_file(path),
@@ -540,20 +594,16 @@ impl Workspace {
     pub fn subclassed_elsewhere(&self, file: &Path, name: &str) -> Option<bool> {
         let index = self.index.as_ref()?;
         let root = self.location(file)?.root;
-        let existing = index.lock().headers.get(&root).cloned();
-        let headers = match existing {
-            Some(headers) => headers,
-            None => {
-                let built = Arc::new(Mutex::new(self.scan_root(&root)));
-                index
-                    .lock()
-                    .headers
-                    .entry(root.clone())
-                    .or_insert(built)
-                    .clone()
-            }
-        };
-        let headers = headers.lock().ok()?;
+        let cell: HeaderCell = index
+            .lock()
+            .headers
+            .entry(root.clone())
+            .or_default()
+            .clone();
+        let headers = cell
+            .get_or_init(|| Mutex::new(self.scan_root(&root)))
+            .lock()
+            .ok()?;
         if !headers.complete {
             return None;
         }
@@ -578,8 +628,16 @@ impl Workspace {
         paths.extend(overlays);
         paths.sort();
         paths.dedup();
+        let mut budget = MAX_SCANNED_BYTES;
         for path in paths {
             if let Some(text) = self.text_of(&path) {
+                let Some(left) = budget.checked_sub(text.len()) else {
+                    // A tree this large (a home directory taken for a source root) is not
+                    // worth reading: the index says it does not know.
+                    headers.complete = false;
+                    break;
+                };
+                budget = left;
                 headers.set_file(&path, headers::scan(&text));
             }
         }
