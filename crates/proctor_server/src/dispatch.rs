@@ -4,9 +4,11 @@
 //! tower-lsp-server's transport calls [`Service::call`] once per incoming message, in the order
 //! the messages arrive, and then runs up to four handler futures concurrently. A handler that
 //! applied a `didChange` after an `.await` could therefore apply it after a later one, or after
-//! a request that should have seen it. This layer applies `didOpen`, `didChange` and
-//! `didClose` synchronously inside `call` — before the next message is even read — and never
-//! hands them to a handler. For the requests that read a document (diagnostics, hover, code
+//! a request that should have seen it. This layer applies `didOpen`, `didChange`, `didClose`
+//! and `didSave`, and the workspace notifications that change configuration
+//! (`didChangeConfiguration`, `didChangeWatchedFiles`, `didChangeWorkspaceFolders`),
+//! synchronously inside `call` — before the next message is even read — and never hands them
+//! to a handler. For the requests that read a document (diagnostics, hover, code
 //! actions) it takes the document's snapshot inside `call` too, parks it under a ticket, and
 //! rewrites the request into an internal method carrying the ticket, so the handler works on
 //! the text as it was when the request arrived, however late it runs. Every future is wrapped
@@ -65,6 +67,22 @@ impl Dispatcher {
                 Ok(p) => shared.close(p),
                 Err(e) => tracing::warn!("ignoring a malformed didClose: {e}"),
             },
+            "textDocument/didSave" => match serde_json::from_value(params) {
+                Ok(p) => shared.saved(p),
+                Err(e) => tracing::warn!("ignoring a malformed didSave: {e}"),
+            },
+            "workspace/didChangeConfiguration" => match serde_json::from_value(params) {
+                Ok(p) => shared.configuration_changed(p),
+                Err(e) => tracing::warn!("ignoring a malformed didChangeConfiguration: {e}"),
+            },
+            "workspace/didChangeWatchedFiles" => match serde_json::from_value(params) {
+                Ok(p) => shared.watched_files_changed(p),
+                Err(e) => tracing::warn!("ignoring a malformed didChangeWatchedFiles: {e}"),
+            },
+            "workspace/didChangeWorkspaceFolders" => match serde_json::from_value(params) {
+                Ok(p) => shared.folders_changed(p),
+                Err(e) => tracing::warn!("ignoring a malformed didChangeWorkspaceFolders: {e}"),
+            },
             _ => {}
         }));
         if let Err(payload) = result {
@@ -110,7 +128,13 @@ impl Service<Request> for Dispatcher {
     fn call(&mut self, request: Request) -> Self::Future {
         let method = request.method();
         let request = match method {
-            "textDocument/didOpen" | "textDocument/didChange" | "textDocument/didClose" => {
+            "textDocument/didOpen"
+            | "textDocument/didChange"
+            | "textDocument/didClose"
+            | "textDocument/didSave"
+            | "workspace/didChangeConfiguration"
+            | "workspace/didChangeWatchedFiles"
+            | "workspace/didChangeWorkspaceFolders" => {
                 let method = method.to_string();
                 let (_, _, params) = request.into_parts();
                 self.apply_now(&method, params);

@@ -185,6 +185,8 @@ pub struct Shared {
     next_parked: AtomicU64,
     next_seq: AtomicU64,
     workspaces: RwLock<Workspaces>,
+    /// A second reading of changed configuration files is scheduled.
+    reload_pending: AtomicBool,
     /// Configuration errors already shown (cleared when configuration changes).
     shown: Mutex<HashSet<String>>,
     /// Messages for the client from before it was initialized.
@@ -244,6 +246,7 @@ impl Shared {
             next_parked: AtomicU64::new(1),
             next_seq: AtomicU64::new(1),
             workspaces: RwLock::new(Workspaces::new(Vec::new(), ClientSettings::default())),
+            reload_pending: AtomicBool::new(false),
             shown: Mutex::new(HashSet::new()),
             queued: Mutex::new(Vec::new()),
             runtime: tokio::runtime::Handle::current(),
@@ -780,14 +783,125 @@ impl Shared {
         if session.pull {
             if session.refresh {
                 let client = self.client.clone();
-                self.runtime
-                    .spawn(async move { client.workspace_diagnostic_refresh().await });
+                self.runtime.spawn(async move {
+                    let answer = client.workspace_diagnostic_refresh().await;
+                    tracing::debug!("asked the client to pull again: {answer:?}");
+                });
             }
         } else {
             for doc in &docs {
                 self.kick(doc);
             }
         }
+    }
+
+    // ---- workspace notifications, applied at dispatch too: a request that follows one sees
+    // its effect (an editor may send a configuration change and pull diagnostics at once) ----
+
+    pub fn configuration_changed(self: &Arc<Self>, params: DidChangeConfigurationParams) {
+        let empty =
+            params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty());
+        if empty {
+            self.pull_settings();
+        } else {
+            self.set_client_settings(&params.settings);
+        }
+    }
+
+    pub fn watched_files_changed(self: &Arc<Self>, params: DidChangeWatchedFilesParams) {
+        tracing::debug!(
+            "watched files changed: {:?}",
+            params
+                .changes
+                .iter()
+                .map(|c| (c.uri.as_str(), c.typ))
+                .collect::<Vec<_>>()
+        );
+        let mut relevant = false;
+        {
+            let mut workspaces = self
+                .workspaces
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut configuration = false;
+            for change in &params.changes {
+                let path = change.uri.path().as_str();
+                let name = path.rsplit('/').next().unwrap_or(path);
+                if matches!(name, "pyproject.toml" | "proctor.toml") {
+                    configuration = true;
+                } else if name.ends_with(".py")
+                    && let Some(file) = folder_path(&change.uri)
+                {
+                    if change.typ == FileChangeType::DELETED {
+                        workspaces.file_removed(&file);
+                    } else {
+                        workspaces.file_changed(&file);
+                    }
+                    relevant = true;
+                }
+            }
+            if configuration {
+                workspaces.reload();
+                relevant = true;
+            }
+            if configuration {
+                // An editor may report the file before it has finished writing it: read it
+                // again a moment later (once per burst of changes).
+                self.reload_again_later();
+            }
+        }
+        if relevant {
+            self.reconfigure();
+        }
+    }
+
+    pub fn saved(self: &Arc<Self>, params: DidSaveTextDocumentParams) {
+        // Other documents' findings may depend on this file's classes.
+        if let Some(path) = folder_path(&params.text_document.uri) {
+            self.workspaces
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .file_changed(&path);
+            self.reconfigure();
+        }
+    }
+
+    pub fn folders_changed(self: &Arc<Self>, params: DidChangeWorkspaceFoldersParams) {
+        {
+            let mut workspaces = self
+                .workspaces
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            for removed in &params.event.removed {
+                if let Some(root) = folder_path(&removed.uri) {
+                    workspaces.remove_folder(&root);
+                }
+            }
+            for added in &params.event.added {
+                if let Some(root) = folder_path(&added.uri) {
+                    workspaces.add_folder(root);
+                }
+            }
+        }
+        self.reconfigure();
+    }
+
+    /// Reads the configuration files again shortly (see `did_change_watched_files`).
+    fn reload_again_later(self: &Arc<Self>) {
+        if self.reload_pending.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let shared = self.clone();
+        self.runtime.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            shared.reload_pending.store(false, Ordering::SeqCst);
+            shared
+                .workspaces
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .reload();
+            shared.reconfigure();
+        });
     }
 
     fn set_client_settings(self: &Arc<Self>, value: &Value) {
@@ -1068,84 +1182,6 @@ impl LanguageServer for Backend {
             doc.closed.store(true, Ordering::SeqCst);
         }
         Ok(())
-    }
-
-    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
-        let empty =
-            params.settings.is_null() || params.settings.as_object().is_some_and(|o| o.is_empty());
-        if empty {
-            self.shared.pull_settings();
-        } else {
-            self.shared.set_client_settings(&params.settings);
-        }
-    }
-
-    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let mut relevant = false;
-        {
-            let mut workspaces = self
-                .shared
-                .workspaces
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            let mut configuration = false;
-            for change in &params.changes {
-                let path = change.uri.path().as_str();
-                let name = path.rsplit('/').next().unwrap_or(path);
-                if matches!(name, "pyproject.toml" | "proctor.toml") {
-                    configuration = true;
-                } else if name.ends_with(".py")
-                    && let Some(file) = folder_path(&change.uri)
-                {
-                    if change.typ == FileChangeType::DELETED {
-                        workspaces.file_removed(&file);
-                    } else {
-                        workspaces.file_changed(&file);
-                    }
-                    relevant = true;
-                }
-            }
-            if configuration {
-                workspaces.reload();
-                relevant = true;
-            }
-        }
-        if relevant {
-            self.shared.reconfigure();
-        }
-    }
-
-    async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        // Other documents' findings may depend on this file's classes.
-        if let Some(path) = folder_path(&params.text_document.uri) {
-            self.shared
-                .workspaces
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .file_changed(&path);
-            self.shared.reconfigure();
-        }
-    }
-
-    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
-        {
-            let mut workspaces = self
-                .shared
-                .workspaces
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            for removed in &params.event.removed {
-                if let Some(root) = folder_path(&removed.uri) {
-                    workspaces.remove_folder(&root);
-                }
-            }
-            for added in &params.event.added {
-                if let Some(root) = folder_path(&added.uri) {
-                    workspaces.add_folder(root);
-                }
-            }
-        }
-        self.shared.reconfigure();
     }
 
     async fn code_action_resolve(&self, action: CodeAction) -> Result<CodeAction> {

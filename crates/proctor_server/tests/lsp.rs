@@ -494,8 +494,10 @@ async fn configuration_files_reload_when_they_change() {
             json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
         )
         .await;
-    client.server_request("workspace/diagnostic/refresh").await;
+    // A pull right behind the notification sees its effect (applied in wire order)...
     assert_eq!(client.pull(&uri).await.len(), 1);
+    // ...and clients that can be asked to pull again are asked.
+    client.server_request("workspace/diagnostic/refresh").await;
     client.shutdown().await;
 }
 
