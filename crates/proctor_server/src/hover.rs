@@ -1,16 +1,64 @@
-//! Hover: the rule's documentation on a flagged range, and why a framework-mandated name is
-//! exempt from the naming rules.
+//! Hover: the rule's documentation on a flagged range, why a framework-mandated name is
+//! exempt from the naming rules, and where a requested pytest fixture comes from.
 
+use std::path::Path;
+
+use proctor_linter::model::FileModel;
 use proctor_linter::syntax::{Field, Kind, field, kind};
+use proctor_linter::workspace::fixtures;
 use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 use tree_sitter::Node;
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, CheckConfig};
 use crate::position::range;
 use crate::server::Session;
 
-pub fn hover(analysis: &Analysis, at: usize, session: &Session) -> Option<Hover> {
-    flagged(analysis, at, session).or_else(|| exempt_name(analysis, at, session))
+pub fn hover(
+    analysis: &Analysis,
+    at: usize,
+    session: &Session,
+    config: &CheckConfig,
+    folder: Option<&Path>,
+) -> Option<Hover> {
+    flagged(analysis, at, session)
+        .or_else(|| exempt_name(analysis, at, session))
+        .or_else(|| fixture(analysis, at, session, config, folder))
+}
+
+/// On a pytest fixture parameter (or a `usefixtures` name): where the fixture is defined,
+/// its scope and its docstring.
+fn fixture(
+    analysis: &Analysis,
+    at: usize,
+    session: &Session,
+    config: &CheckConfig,
+    folder: Option<&Path>,
+) -> Option<Hover> {
+    let tree = analysis.tree.as_ref()?;
+    let text = analysis.text.as_str();
+    let file = FileModel::build_with_lines(
+        tree,
+        text,
+        config.path.as_deref(),
+        (*analysis.lines).clone(),
+    );
+    let definition =
+        fixtures::definition_at(config.workspace.fixtures(), &file, at, &config.settings)?;
+    let name = tree
+        .root_node()
+        .descendant_for_byte_range(at, at)
+        .filter(|n| kind(*n) == Kind::Identifier || kind(*n) == Kind::StringContent);
+    Some(Hover {
+        contents: markup(definition.hover_markdown(folder), session),
+        range: name.map(|n| {
+            range(
+                text,
+                &analysis.lines,
+                proctor_linter::TextRange::of(n),
+                session.encoding,
+            )
+        }),
+    })
 }
 
 fn markup(value: String, session: &Session) -> HoverContents {

@@ -989,12 +989,26 @@ impl Backend {
         let _guard = CancelOnDrop(cancelled.clone());
         let analysis = self
             .shared
-            .analyze_for_request(doc, snapshot, Mode::Exact, cancelled)
+            .analyze_for_request(doc.clone(), snapshot, Mode::Exact, cancelled)
             .await?;
         let session = self.shared.session();
         let position = request.text_document_position_params.position;
         let at = offset(&analysis.text, &analysis.lines, position, session.encoding);
-        let hover = crate::hover::hover(&analysis, at, &session);
+        let config = doc.config();
+        let folder = self
+            .shared
+            .workspaces
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .folder_of(doc.path.as_deref())
+            .root
+            .clone();
+        // A fixture's definition may be read from a `conftest.py`: off the async threads.
+        let hover = tokio::task::spawn_blocking(move || {
+            crate::hover::hover(&analysis, at, &session, &config, folder.as_deref())
+        })
+        .await
+        .map_err(|e| internal_error(format!("hover failed: {e}")))?;
         serde_json::to_value(hover).map_err(|e| internal_error(e.to_string()))
     }
 

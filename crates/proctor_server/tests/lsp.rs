@@ -796,3 +796,34 @@ async fn pushed_provisional_diagnostics_are_reconciled() {
         .await;
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
+    let dir = TempDir::new("fixture-hover");
+    dir.write("pyproject.toml", "[project]\nname = \"p\"\n");
+    dir.write(
+        "tests/conftest.py",
+        "import pytest\n\n\n@pytest.fixture(scope=\"module\")\ndef database():\n    \"\"\"A scratch database.\"\"\"\n    return {}\n",
+    );
+    let mut client = pull_client(&dir, exact_options()).await;
+    let uri = file_uri(&dir.0.join("tests/test_fixtures.py"));
+    client
+        .open(
+            &uri,
+            "def test_reads(database):\n    assert database == {}\n",
+        )
+        .await;
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": position(0, 17)}),
+        )
+        .await;
+    let value = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(value.contains("fixture `database`"), "{hover}");
+    assert!(value.contains("conftest.py:5"), "{value}");
+    assert!(value.contains("module"), "{value}");
+    assert!(value.contains("A scratch database."), "{value}");
+    assert_eq!(hover["range"]["start"], position(0, 15));
+    client.shutdown().await;
+}
