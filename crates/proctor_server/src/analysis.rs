@@ -1,7 +1,7 @@
 //! Incremental checking of one document.
 //!
 //! An [`Analyzer`] belongs to one open document and turns snapshots of its text into
-//! [`Analysis`]es (diagnostics for one version). Three mechanisms keep that cheap on every
+//! [`Analysis`]es (diagnostics for one version). Four mechanisms keep that cheap on every
 //! keystroke:
 //!
 //! - **Incremental parsing.** The analyzer keeps the last complete syntax tree and brings it up
@@ -9,21 +9,27 @@
 //!   with tree-sitter reusing every unchanged subtree. A whole-document replacement drops the
 //!   tree and parses from scratch.
 //! - **A unit cache.** A unit's function-check output depends only on the unit's own text
-//!   (from the start of its first line) and on the skeleton's position-free facts
-//!   ([`FileModel::context_fingerprint`]), so outputs are cached under that key and reused —
-//!   moved to where the unit is now — for every unit an edit did not touch. Only the module
-//!   and file checks run over the whole file again, and they read owned summaries.
-//! - **A parse budget for the tail.** While typing, tree-sitter's error recovery sometimes
-//!   reparses much of a huge file (an unclosed parenthesis swallows what follows: 100–300 ms on
-//!   a 1.5 MB file). When every edit since the last complete parse lies inside one function
-//!   body (the usual case), the parse runs under a budget. If the budget runs out, the parse
-//!   is suspended (tree-sitter resumes it later from where it stopped) and the analysis is
-//!   answered *provisionally*: the skeleton comes from the old tree moved along by the edits
-//!   (only function bodies changed, so it still holds), each edited unit is parsed on its own
-//!   (the parser's included ranges limited to that unit's lines, so positions stay those of
-//!   the whole document), and every other unit's output is reused. The caller then finishes
-//!   the parse in the background and reconciles: the exact analysis replaces the provisional
-//!   one, and the client hears about it if the diagnostics differ.
+//!   (from the start of its first line, with the comment lines right above it) and on the
+//!   skeleton's position-free facts ([`FileModel::context_fingerprint`]), so outputs are
+//!   cached under that key and reused — moved to where the unit is now — for every unit an
+//!   edit did not touch. A unit with syntax errors is the exception: error recovery may parse
+//!   the same text differently in another context, so it is always checked again.
+//! - **An assembly updated in place.** The file checks read every function's summary; the
+//!   assembled list is kept across analyses, so an edit costs the edited unit's results plus a
+//!   shift of the units after it, not a copy of the whole file's.
+//! - **Provisional analyses for the tail.** While typing, tree-sitter's error recovery often
+//!   reparses much of the file (an unclosed parenthesis swallows what follows: 100–300 ms on a
+//!   1.5 MB file), and the module and file checks cost tens of milliseconds there too. When
+//!   every edit since the last complete check lies inside function bodies (the usual case),
+//!   the parse runs under a budget (zero by default for documents that are not small). If it
+//!   runs out, the analysis is answered *provisionally*: each edited function is parsed on its
+//!   own (the parser's included range limited to its lines, so positions stay those of the
+//!   whole document) and checked against the last complete check's [`Skeleton`] (edits inside
+//!   function bodies cannot change it); every other unit's results are reused; the last
+//!   complete check's module and file findings are moved along by the edits. The caller then
+//!   finishes the parse in the background once the typing pauses and reconciles: the exact
+//!   analysis replaces the provisional one, and the client hears about it if the diagnostics
+//!   differ.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::ControlFlow;
