@@ -93,6 +93,15 @@ pub struct Session {
     pub markdown: bool,
 }
 
+/// A step of a document's driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// Publish diagnostics for the newest text (push mode).
+    Publish(Mode),
+    /// Replace provisional diagnostics by exact ones.
+    Reconcile,
+}
+
 /// What the client was last told about a document's diagnostics.
 #[derive(Clone, Copy, Debug, Default)]
 struct Reported {
@@ -119,6 +128,8 @@ pub struct Doc {
     closed: AtomicBool,
     /// A driver is running for this document.
     driver: AtomicBool,
+    /// A timer will kick the driver.
+    timer: AtomicBool,
     reported: Mutex<Reported>,
     /// `(seq, config)` of the newest exact analysis.
     last_exact: Mutex<(u64, u64)>,
@@ -139,6 +150,7 @@ impl Doc {
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             driver: AtomicBool::new(false),
+            timer: AtomicBool::new(false),
             reported: Mutex::new(Reported::default()),
             last_exact: Mutex::new((0, 0)),
             logged: Mutex::new(HashSet::new()),
@@ -429,7 +441,7 @@ impl Shared {
     }
 
     /// What the driver should do next for a document, if anything.
-    fn next_work(&self, doc: &Doc) -> Option<Mode> {
+    fn next_work(&self, doc: &Doc) -> Option<Work> {
         if doc.closed.load(Ordering::SeqCst) {
             return None;
         }
@@ -438,26 +450,53 @@ impl Shared {
         let reported = *lock(&doc.reported);
         let current = reported.any && reported.seq == latest && reported.config == config;
         if !self.session().pull && !current {
-            return Some(self.mode_for(&doc.snapshot()));
+            return Some(Work::Publish(self.mode_for(&doc.snapshot())));
         }
         (reported.any && !reported.exact && *lock(&doc.last_exact) != (latest, config))
-            .then_some(Mode::Exact)
+            .then_some(Work::Reconcile)
+    }
+
+    /// Kicks the document's driver after `delay` (one timer at a time).
+    fn kick_later(self: &Arc<Self>, doc: &Arc<Doc>, delay: Duration) {
+        if doc.timer.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let shared = self.clone();
+        let doc = doc.clone();
+        self.runtime.spawn(async move {
+            tokio::time::sleep(delay).await;
+            doc.timer.store(false, Ordering::SeqCst);
+            shared.kick(&doc);
+        });
+    }
+
+    /// The mode of a driver's next step; `None` when it is a reconciliation that must wait
+    /// for the typing to pause (a timer is then set to come back).
+    fn ready(self: &Arc<Self>, doc: &Arc<Doc>, work: Work) -> Option<Mode> {
+        match work {
+            Work::Publish(mode) => Some(mode),
+            Work::Reconcile => {
+                // Finishing a parse is for when the typing pauses: while keystrokes keep
+                // coming, the provisional answers are what the user sees anyway.
+                let quiet = lock(&doc.changed).elapsed();
+                if quiet < self.options.settle {
+                    self.kick_later(doc, self.options.settle - quiet);
+                    None
+                } else {
+                    Some(Mode::Exact)
+                }
+            }
+        }
     }
 
     /// The background loop of one document: publishes (push mode) and finishes parses that
     /// ran out of budget, always on the newest text, yielding to requests.
     fn drive(self: &Arc<Self>, doc: &Arc<Doc>) {
         loop {
-            while let Some(mode) = self.next_work(doc) {
-                if mode == Mode::Exact {
-                    // Finishing a parse is for when the typing pauses: while keystrokes keep
-                    // coming, the provisional answers are what the user sees anyway.
-                    let quiet = lock(&doc.changed).elapsed();
-                    if quiet < self.options.settle {
-                        std::thread::sleep(self.options.settle - quiet);
-                        continue;
-                    }
-                }
+            while let Some(work) = self.next_work(doc) {
+                let Some(mode) = self.ready(doc, work) else {
+                    break;
+                };
                 while doc.waiting.load(Ordering::SeqCst) > 0 {
                     std::thread::sleep(Duration::from_micros(200));
                 }
@@ -480,7 +519,14 @@ impl Shared {
                 }
             }
             doc.driver.store(false, Ordering::SeqCst);
-            if self.next_work(doc).is_none() || doc.driver.swap(true, Ordering::SeqCst) {
+            // Work that arrived while the driver was finishing (a kick then saw it running);
+            // a reconciliation that must wait has its timer.
+            let pending = match self.next_work(doc) {
+                Some(Work::Publish(_)) => true,
+                Some(Work::Reconcile) => lock(&doc.changed).elapsed() >= self.options.settle,
+                None => false,
+            };
+            if !pending || doc.driver.swap(true, Ordering::SeqCst) {
                 return;
             }
         }
