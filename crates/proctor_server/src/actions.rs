@@ -161,7 +161,8 @@ pub fn code_actions(
             });
         }
     }
-    if let Some(tree) = &analysis.tree {
+    // The assist reads the definitions at the range: only where the tree matches the text.
+    if let Some(tree) = analysis.tree_for(requested) {
         docstring_assists(&ctx, config, tree, requested, only, &offered, &mut actions);
     }
     if wanted(only, &FIX_ALL_KIND)
@@ -294,9 +295,9 @@ fn suppress_edit(
     if content.trim_end().ends_with('\\') {
         return None;
     }
-    if let Some(tree) = &analysis.tree
-        && ends_inside_string(tree, line)
-    {
+    // Where the tree cannot tell whether the line ends inside a string, offer nothing.
+    let tree = analysis.tree_for(line)?;
+    if ends_inside_string(tree, line) {
         return None;
     }
     let code = diagnostic.rule.code();

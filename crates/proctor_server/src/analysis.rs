@@ -124,11 +124,31 @@ pub struct Analysis {
     /// From a complete parse. A provisional analysis (from a budgeted parse's fallback) is
     /// replaced by an exact one once the parse finishes.
     pub exact: bool,
-    /// The complete syntax tree (exact analyses of test files only).
-    pub tree: Option<Tree>,
+    /// The syntax tree (test files only): a complete parse for an exact analysis; for a
+    /// provisional one, the last complete parse moved along by the edits, right everywhere
+    /// but in the `stale` ranges.
+    tree: Option<Tree>,
+    /// Where a provisional analysis's tree does not match the text (the edited functions).
+    stale: Vec<TextRange>,
     /// Sorted by position, suppressed findings removed.
     pub diagnostics: Vec<Diagnostic>,
     pub panics: Vec<RulePanic>,
+}
+
+impl Analysis {
+    /// The tree, if it matches the text over `range` (touching a stale range counts).
+    pub fn tree_for(&self, range: TextRange) -> Option<&Tree> {
+        let stale = self
+            .stale
+            .iter()
+            .any(|s| s.start <= range.end && range.start <= s.end);
+        if stale { None } else { self.tree.as_ref() }
+    }
+
+    /// The complete syntax tree of an exact analysis.
+    pub fn complete_tree(&self) -> Option<&Tree> {
+        if self.exact { self.tree.as_ref() } else { None }
+    }
 }
 
 /// A unit's place and key text, kept up to date across edits so the analyzer knows whether
@@ -624,6 +644,7 @@ impl Analyzer {
                 config_id: config.id,
                 exact: true,
                 tree: None,
+                stale: Vec::new(),
                 diagnostics: Vec::new(),
                 panics: Vec::new(),
             });
@@ -907,6 +928,7 @@ impl Analyzer {
             config_id: config.id,
             exact: true,
             tree: Some(tree),
+            stale: Vec::new(),
             diagnostics,
             panics,
         }))
@@ -1072,6 +1094,12 @@ impl Analyzer {
         let module = stale_tree.as_ref().zip(skeleton).map(|(tree, skeleton)| {
             FileModel::from_skeleton(tree, text, (*snapshot.lines).clone(), skeleton, Vec::new())
         });
+        let tree = edited.tree.clone();
+        let stale = spans
+            .iter()
+            .filter(|span| span.touched)
+            .map(|span| TextRange::new(span.anchor, span.end))
+            .collect();
         let (diagnostics, panics) =
             self.combine(snapshot, config, whole, whole_panics, module.as_ref());
         tracing::debug!(
@@ -1086,7 +1114,8 @@ impl Analyzer {
             lines: snapshot.lines.clone(),
             config_id: config.id,
             exact: false,
-            tree: None,
+            tree: Some(tree),
+            stale,
             diagnostics,
             panics,
         })))

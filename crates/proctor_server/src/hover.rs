@@ -34,7 +34,8 @@ fn fixture(
     config: &CheckConfig,
     folder: Option<&Path>,
 ) -> Option<Hover> {
-    let tree = analysis.tree.as_ref()?;
+    // The fixture index reads the whole file's skeleton: a complete parse only.
+    let tree = analysis.complete_tree()?;
     let text = analysis.text.as_str();
     let file = FileModel::build_with_lines(
         tree,
@@ -150,7 +151,7 @@ fn is_camel_assertion(name: &str) -> bool {
 /// On a framework-mandated name where it is defined or used as such: a `def` name, an
 /// attribute of `self`/`cls`, or a class attribute assignment.
 fn exempt_name(analysis: &Analysis, at: usize, session: &Session) -> Option<Hover> {
-    let tree = analysis.tree.as_ref()?;
+    let tree = analysis.tree_for(proctor_linter::TextRange::empty(at))?;
     let text = analysis.text.as_str();
     let identifier = [at, at.saturating_sub(1)].into_iter().find_map(|offset| {
         let node = tree.root_node().descendant_for_byte_range(offset, offset)?;

@@ -1033,9 +1033,11 @@ impl Backend {
         };
         let cancelled = Arc::new(AtomicBool::new(false));
         let _guard = CancelOnDrop(cancelled.clone());
+        // A provisional analysis serves too: what reads the tree checks it matches the text.
+        let mode = self.shared.mode_for(&snapshot);
         let analysis = self
             .shared
-            .analyze_for_request(doc.clone(), snapshot, Mode::Exact, cancelled)
+            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
             .await?;
         let session = self.shared.session();
         let position = request.text_document_position_params.position;
@@ -1067,9 +1069,11 @@ impl Backend {
         };
         let cancelled = Arc::new(AtomicBool::new(false));
         let _guard = CancelOnDrop(cancelled.clone());
+        // A provisional analysis serves too: what reads the tree checks it matches the text.
+        let mode = self.shared.mode_for(&snapshot);
         let analysis = self
             .shared
-            .analyze_for_request(doc.clone(), snapshot, Mode::Exact, cancelled)
+            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
             .await?;
         let session = self.shared.session();
         let config = doc.config();

@@ -182,8 +182,7 @@ fn run(initial: &[usize], edits: &[Edit], encoding: Encoding) -> Result<(), Test
         &config.workspace,
     );
     let tree = analysis
-        .tree
-        .as_ref()
+        .complete_tree()
         .expect("an exact analysis keeps its tree");
     prop_assert_eq!(dump(tree), dump(&fresh_tree), "text: {:?}", model);
     prop_assert_eq!(

@@ -827,3 +827,61 @@ async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
     assert_eq!(hover["range"]["start"], position(0, 15));
     client.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_and_hover_work_on_provisional_analyses() {
+    let dir = TempDir::new("provisional-actions");
+    let options = ServerOptions {
+        parse_budget: Duration::ZERO,
+        small_document: 0,
+        // Long enough that the exact check does not come first.
+        settle: Duration::from_secs(30),
+        ..ServerOptions::default()
+    };
+    let mut client = pull_client(&dir, options).await;
+    let path = dir.0.join("tests/test_provisional.py");
+    let uri = file_uri(&path);
+    client.open(&uri, TEST_FILE).await;
+    client.pull(&uri).await;
+    // An edit inside test_one: answered provisionally from now on.
+    client
+        .change(&uri, 2, insert_at(8, 21, "\n        x = 2"))
+        .await;
+    let text = TEST_FILE.replace("time.sleep(1)\n", "time.sleep(1)\n        x = 2\n");
+    assert_eq!(
+        essentials(&client.pull(&uri).await),
+        expected(&text, &path, Encoding::Utf8)
+    );
+    // Outside the edited function, the old tree (moved along) still serves.
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": position(16, 2), "end": position(16, 2)}, "context": {"diagnostics": []}}),
+        )
+        .await;
+    let actions = actions.as_array().unwrap().clone();
+    let assist = action(&actions, "Add docstring stub");
+    assert!(apply(&text, assist).contains("def helper():\n    \"\"\"Helper.\"\"\"\n"));
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": position(4, 10)}),
+        )
+        .await;
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("`setUp`")
+    );
+    // The fix of the edited test's own finding is still offered, from its own parse.
+    let fixes = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": position(7, 10), "end": position(7, 10)}, "context": {"diagnostics": []}}),
+        )
+        .await;
+    let fixes = fixes.as_array().unwrap().clone();
+    assert!(apply(&text, action(&fixes, "Add docstring stub")).contains("\"\"\"One.\"\"\""));
+    client.shutdown().await;
+}
