@@ -607,11 +607,6 @@ impl Analyzer {
             .cloned()
     }
 
-    /// The newest analysis made, exact or not.
-    pub fn latest(&self) -> Option<Arc<Analysis>> {
-        self.recent.back().cloned()
-    }
-
     fn remember(&mut self, analysis: Arc<Analysis>) {
         self.recent
             .retain(|a| !(a.seq == analysis.seq && a.config_id == analysis.config_id));

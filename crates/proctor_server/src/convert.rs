@@ -66,25 +66,6 @@ pub fn to_lsp(
     }
 }
 
-/// A hash of what a client shows of a list of diagnostics: the result id of a report (the
-/// same as [`wire_diagnostics`] computes).
-pub fn report_hash(items: &[ls_types::Diagnostic]) -> u64 {
-    let mut hash = Mix::new(items.len() as u64);
-    for item in items {
-        let r = item.range;
-        for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
-            hash.add(u64::from(n));
-        }
-        let code = match &item.code {
-            Some(NumberOrString::String(code)) => code.as_str(),
-            _ => "",
-        };
-        hash.add(proctor_linter::find_rule(code).map_or(u64::MAX, |rule| rule.id as u64));
-        hash.add(xxhash_rust::xxh3::xxh3_64(item.message.as_bytes()));
-    }
-    hash.finish()
-}
-
 /// The parts of a rule's diagnostics that never change, as JSON: everything between the
 /// range and the message (severity, code, docs, source), the `data` object (category and
 /// name), and the tags.
@@ -212,6 +193,26 @@ impl Mix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A hash of what a client shows of a list of diagnostics: the result id of a report (the
+    /// same as [`wire_diagnostics`] computes).
+    fn report_hash(items: &[ls_types::Diagnostic]) -> u64 {
+        let mut hash = Mix::new(items.len() as u64);
+        for item in items {
+            let r = item.range;
+            for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
+                hash.add(u64::from(n));
+            }
+            let code = match &item.code {
+                Some(NumberOrString::String(code)) => code.as_str(),
+                _ => "",
+            };
+            hash.add(proctor_linter::find_rule(code).map_or(u64::MAX, |rule| rule.id as u64));
+            hash.add(xxhash_rust::xxh3::xxh3_64(item.message.as_bytes()));
+        }
+        hash.finish()
+    }
+
     use proctor_linter::{Settings, Workspace};
 
     #[test]

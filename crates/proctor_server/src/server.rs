@@ -27,7 +27,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::analysis::{Analysis, Analyzer, CheckConfig, Mode, Stop, panic_message};
 use crate::config::{ClientSettings, Workspaces};
-use crate::convert::{to_lsp, wire_diagnostics};
+use crate::convert::wire_diagnostics;
 use crate::document::{DocumentText, Snapshot};
 use crate::framing::{Outbox, frame};
 use crate::position::{Encoding, offset};
@@ -278,9 +278,13 @@ impl Shared {
 
     /// Tells the user something (a `window/showMessage`), without waiting for it.
     pub fn show(&self, kind: MessageType, message: String) {
-        if !self.ready_for_messages.load(Ordering::SeqCst) {
-            lock(&self.queued).push((kind, message));
-            return;
+        {
+            // The queue's lock orders this against `initialized` emptying the queue.
+            let mut queued = lock(&self.queued);
+            if !self.ready_for_messages.load(Ordering::SeqCst) {
+                queued.push((kind, message));
+                return;
+            }
         }
         let client = self.client.clone();
         self.runtime
@@ -1000,15 +1004,6 @@ pub fn internal_error(message: String) -> Error {
     }
 }
 
-/// The LSP diagnostics of an analysis.
-pub fn diagnostics_of(analysis: &Analysis, encoding: Encoding) -> Vec<Diagnostic> {
-    analysis
-        .diagnostics
-        .iter()
-        .map(|d| to_lsp(d, &analysis.text, &analysis.lines, encoding))
-        .collect()
-}
-
 /// The tower-lsp-server backend.
 pub struct Backend {
     pub shared: Arc<Shared>,
@@ -1213,8 +1208,11 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         let shared = &self.shared;
-        shared.ready_for_messages.store(true, Ordering::SeqCst);
-        let queued = std::mem::take(&mut *lock(&shared.queued));
+        let queued = {
+            let mut queued = lock(&shared.queued);
+            shared.ready_for_messages.store(true, Ordering::SeqCst);
+            std::mem::take(&mut *queued)
+        };
         for (kind, message) in queued {
             shared.show(kind, message);
         }
