@@ -558,7 +558,7 @@ impl Assembly {
 }
 
 /// How many recent analyses are kept for requests about the same version.
-const RECENT: usize = 4;
+const RECENT: usize = 2;
 
 /// The incremental checker of one document.
 pub struct Analyzer {
