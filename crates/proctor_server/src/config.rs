@@ -45,7 +45,10 @@ impl ClientSettings {
                     if item.is_null() {
                         continue;
                     }
-                    settings.select = Some(string_list(key, item)?);
+                    // An empty list is what editors send when the user set nothing (VS Code's
+                    // default for `proctor.select`): it means "the configured rules".
+                    let list = string_list(key, item)?;
+                    settings.select = (!list.is_empty()).then_some(list);
                     continue;
                 }
                 "ignore" => &mut settings.ignore,
@@ -262,6 +265,13 @@ mod tests {
         );
         assert_eq!(ClientSettings::from_value(&json!(null)).unwrap(), None);
         assert!(ClientSettings::from_value(&json!({"select": "TQ1"})).is_err());
+        let unset = ClientSettings::from_value(&json!({"select": [], "ignore": []}))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            unset.select, None,
+            "an empty `select` leaves the configured rules"
+        );
         assert!(ClientSettings::from_value(&json!({"ignore": ["TQ999"]})).is_err());
     }
 }
