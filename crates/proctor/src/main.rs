@@ -50,6 +50,8 @@ enum Command {
     Review(CheckArgs),
     /// Print the documentation of a rule, or of all rules.
     Rule(RuleArgs),
+    /// Run the language server on standard input and output.
+    Server,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -133,6 +135,7 @@ fn main() -> ExitCode {
             check::run(&args)
         }
         Command::Rule(args) => rule(&args),
+        Command::Server => proctor_server::run_stdio().map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

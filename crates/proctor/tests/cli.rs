@@ -375,3 +375,29 @@ fn rule_documentation() {
     assert!(stderr(&unknown).contains("unknown rule `nope`"));
     assert!(stdout(&project.run(&["rule", "--all"])).contains("# TQ101"));
 }
+
+#[test]
+fn review_starts_with_the_security_verdict() {
+    let project = Project::new("review");
+    project.file("proctor.toml", "select = [\"ALL\"]\n");
+    project.file("test_clean.py", "\"\"\"Doc.\"\"\"\n\n\ndef test_it():\n    \"\"\"It works.\"\"\"\n    assert compute() == 3\n");
+    project.file(
+        "test_unsafe.py",
+        "import tempfile\n\n\ndef test_tmp():\n    \"\"\"Temp files.\"\"\"\n    path = tempfile.mktemp()\n    assert path\n",
+    );
+    let output = project.run(&["review", "test_clean.py", "test_unsafe.py"]);
+    let text = stdout(&output);
+    let clean = text.split("Review of test_unsafe.py").next().unwrap();
+    assert!(clean.contains("Review of test_clean.py\n"), "{text}");
+    assert!(
+        clean.contains("No security defects are detected in the code."),
+        "{text}"
+    );
+    let unsafe_part = text.split("Review of test_unsafe.py").nth(1).unwrap();
+    assert!(!unsafe_part.contains("No security defects"), "{text}");
+    assert!(
+        unsafe_part.contains("Security: 1 defect to fix before anything else:\n- line 6:"),
+        "{text}"
+    );
+    assert!(unsafe_part.contains("TQ801 insecure-temp-file"), "{text}");
+}

@@ -150,7 +150,8 @@ impl Diagnostic {
         self
     }
 
-    pub(crate) fn shift(&mut self, delta: isize) {
+    /// Moves the finding and its fix by `delta` bytes.
+    pub fn shift(&mut self, delta: isize) {
         self.range = self.range.shifted(delta);
         if let Some(fix) = &mut self.fix {
             fix.shift(delta);

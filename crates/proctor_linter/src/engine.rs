@@ -129,37 +129,12 @@ pub fn check_tree(
     let _memo = FieldMemo::new(tree);
     let file = FileModel::build(tree, source, path);
     let rules = settings.rules_for(path);
-    let units: Vec<UnitOutput> = file
-        .units
-        .iter()
-        .map(|node| UnitOutput::evaluate(&file, settings, rules, *node))
-        .collect();
     // The units are not kept: their findings and summaries are moved, not cloned.
-    let (diagnostics, panics, summaries) = merge_units(units);
-    finish_merged(
-        &file,
-        settings,
-        rules,
-        workspace,
-        diagnostics,
-        panics,
-        summaries,
-    )
-}
-
-/// The units' findings, panics and summaries, one file's worth: summary `parent` indices are
-/// made file-wide.
-type Merged = (
-    Vec<Diagnostic>,
-    Vec<(&'static str, String)>,
-    Vec<FunctionSummary>,
-);
-
-fn merge_units(units: impl IntoIterator<Item = UnitOutput>) -> Merged {
     let mut diagnostics = Vec::new();
     let mut panics = Vec::new();
     let mut summaries = Vec::new();
-    for unit in units {
+    for node in &file.units {
+        let unit = UnitOutput::evaluate(&file, settings, rules, *node);
         diagnostics.extend(unit.diagnostics);
         panics.extend(unit.panics);
         let offset = summaries.len();
@@ -168,7 +143,15 @@ fn merge_units(units: impl IntoIterator<Item = UnitOutput>) -> Merged {
             s
         }));
     }
-    (diagnostics, panics, summaries)
+    finish_assembled(
+        &file,
+        settings,
+        rules,
+        workspace,
+        diagnostics,
+        &summaries,
+        panics,
+    )
 }
 
 /// Runs the module and file checks over evaluated units, then filters and sorts.
@@ -179,30 +162,86 @@ pub fn finish(
     workspace: &Workspace,
     units: &[UnitOutput],
 ) -> FileOutput {
-    let (diagnostics, panics, summaries) = merge_units(units.iter().cloned());
-    finish_merged(
+    let shifted: Vec<(&UnitOutput, isize)> = units.iter().map(|u| (u, 0)).collect();
+    finish_shifted(file, settings, rules, workspace, &shifted)
+}
+
+/// [`finish`] over unit outputs computed where the unit used to be: each is moved by its
+/// delta (in bytes) as it is copied, so a reused output is copied once, not twice.
+pub fn finish_shifted(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    units: &[(&UnitOutput, isize)],
+) -> FileOutput {
+    let mut diagnostics = Vec::new();
+    let mut panics: Vec<(&'static str, String)> = Vec::new();
+    let mut summaries = Vec::with_capacity(units.iter().map(|(u, _)| u.summaries.len()).sum());
+    for &(unit, delta) in units {
+        diagnostics.extend(unit.diagnostics.iter().cloned().map(|mut d| {
+            if delta != 0 {
+                d.shift(delta);
+            }
+            d
+        }));
+        panics.extend(unit.panics.iter().cloned());
+        let offset = summaries.len();
+        summaries.extend(unit.summaries.iter().cloned().map(|mut s| {
+            s.shift(delta, offset);
+            s
+        }));
+    }
+    finish_assembled(
         file,
         settings,
         rules,
         workspace,
         diagnostics,
+        &summaries,
         panics,
-        summaries,
     )
 }
 
-fn finish_merged(
+/// [`finish`] for a caller that keeps the units' results assembled itself (the language
+/// server updates them in place across edits): `diagnostics` are the function checks'
+/// findings, `summaries` every function's summary in source order (`parent` indexing this
+/// slice), `panics` the function checks' panics.
+pub fn finish_assembled(
     file: &FileModel,
     settings: &Settings,
     rules: RuleSet,
     workspace: &Workspace,
     mut diagnostics: Vec<Diagnostic>,
+    summaries: &[FunctionSummary],
     mut panics: Vec<(&'static str, String)>,
-    summaries: Vec<FunctionSummary>,
 ) -> FileOutput {
+    let (whole, whole_panics) = whole_file_checks(file, settings, rules, workspace, summaries);
+    diagnostics.extend(whole);
+    panics.extend(whole_panics);
+    crate::fixes::resolve_required_imports(file, &mut diagnostics);
+    FileOutput {
+        diagnostics: filter_and_sort(file.source, &file.lines, rules, diagnostics),
+        panics: panics
+            .into_iter()
+            .map(|(rule, message)| RulePanic { rule, message })
+            .collect(),
+    }
+}
+
+/// The module and file checks alone: their findings (unfiltered, unsorted) and panics.
+pub fn whole_file_checks(
+    file: &FileModel,
+    settings: &Settings,
+    rules: RuleSet,
+    workspace: &Workspace,
+    summaries: &[FunctionSummary],
+) -> (Vec<Diagnostic>, Vec<(&'static str, String)>) {
     let _memo = FieldMemo::new(file.tree);
+    let mut diagnostics = Vec::new();
+    let mut panics = Vec::new();
     let module_ctx = ModuleContext { file, settings };
-    let file_ctx = FileContext::new(file, settings, &summaries, workspace);
+    let file_ctx = FileContext::new(file, settings, summaries, workspace);
     for rule in rules.iter() {
         if let Some(check) = rule.module_check {
             run_guarded(rule, &mut diagnostics, &mut panics, |out| {
@@ -215,18 +254,23 @@ fn finish_merged(
             });
         }
     }
+    (diagnostics, panics)
+}
+
+/// The last step of a check: drops findings of disabled rules and those suppressed by
+/// `noqa`, sorts, and removes duplicates. (Fixes' required imports must be resolved before:
+/// see [`crate::fixes::resolve_required_imports`].)
+pub fn filter_and_sort(
+    source: &str,
+    lines: &crate::text::LineIndex,
+    rules: RuleSet,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
     diagnostics.retain(|d| rules.contains(d.rule));
-    crate::fixes::resolve_required_imports(file, &mut diagnostics);
-    crate::noqa::filter(file.source, &file.lines, &mut diagnostics);
+    crate::noqa::filter(source, lines, &mut diagnostics);
     sort_diagnostics(&mut diagnostics);
     diagnostics.dedup();
-    FileOutput {
-        diagnostics,
-        panics: panics
-            .into_iter()
-            .map(|(rule, message)| RulePanic { rule, message })
-            .collect(),
-    }
+    diagnostics
 }
 
 /// Sorts by position, then code.

@@ -196,6 +196,21 @@ pub struct FileModel<'t> {
     pub uses_unittest: bool,
 }
 
+/// The owned, position-tagged facts of a skeleton, without the tree: what a [`FileModel`]
+/// knows besides its nodes. The language server keeps one from its last complete parse to
+/// check a function parsed on its own ([`FileModel::from_skeleton`]) while the whole file's
+/// reparse is still running.
+#[derive(Clone, Debug)]
+pub struct Skeleton {
+    pub path: Option<std::path::PathBuf>,
+    pub is_conftest: bool,
+    pub imports: Imports,
+    pub classes: Vec<Class>,
+    pub module_names: HashSet<String>,
+    pub uses_pytest: bool,
+    pub uses_unittest: bool,
+}
+
 /// Where a unit starts in the tree.
 #[derive(Clone, Copy, Debug)]
 pub struct UnitNode<'t> {
@@ -207,13 +222,24 @@ pub struct UnitNode<'t> {
 
 impl<'t> FileModel<'t> {
     pub fn build(tree: &'t Tree, source: &'t str, path: Option<&Path>) -> FileModel<'t> {
+        Self::build_with_lines(tree, source, path, LineIndex::new(source))
+    }
+
+    /// [`FileModel::build`] with a line index the caller already has for `source` (the
+    /// language server keeps one up to date across edits instead of rescanning the text).
+    pub fn build_with_lines(
+        tree: &'t Tree,
+        source: &'t str,
+        path: Option<&Path>,
+        lines: LineIndex,
+    ) -> FileModel<'t> {
         let is_conftest = path
             .and_then(Path::file_name)
             .is_some_and(|name| name == "conftest.py");
         let mut model = FileModel {
             tree,
             source,
-            lines: LineIndex::new(source),
+            lines,
             path: path.map(Path::to_path_buf),
             is_conftest,
             imports: Imports::default(),
@@ -234,6 +260,94 @@ impl<'t> FileModel<'t> {
                 .any(|c| c.kind == ClassKind::PytestClass);
         model.uses_unittest = model.classes.iter().any(|c| c.kind == ClassKind::TestCase);
         model
+    }
+
+    /// A hash of every position-free fact of the skeleton that a function check may read:
+    /// the imports, each class's name, kind, parent, bases, annotations, attributes and method
+    /// names, the module's names, and the file's line ending and indentation unit (which
+    /// fixes copy). A unit's function-check output depends only on its own text (from the
+    /// start of its first line) and on this value, so the language server reuses it across
+    /// edits that leave both unchanged.
+    pub fn context_fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.imports.sorted().hash(&mut hasher);
+        self.imports.wildcards.hash(&mut hasher);
+        self.classes.len().hash(&mut hasher);
+        for class in &self.classes {
+            class.name.hash(&mut hasher);
+            class.kind.hash(&mut hasher);
+            class.parent.hash(&mut hasher);
+            for base in &class.bases {
+                base.text.hash(&mut hasher);
+                base.resolved.hash(&mut hasher);
+            }
+            class.bases.len().hash(&mut hasher);
+            for annotation in &class.annotations {
+                annotation.name.hash(&mut hasher);
+            }
+            class.annotations.len().hash(&mut hasher);
+            class.class_attributes.hash(&mut hasher);
+            class.method_names.hash(&mut hasher);
+            class.has_init.hash(&mut hasher);
+            class.body_indent.hash(&mut hasher);
+            class.docstring.is_some().hash(&mut hasher);
+        }
+        // The module's names form a set: combine their hashes in an order-free way.
+        let mut names: u64 = 0;
+        for name in &self.module_names {
+            let mut one = std::collections::hash_map::DefaultHasher::new();
+            name.hash(&mut one);
+            names = names.wrapping_add(one.finish());
+        }
+        names.hash(&mut hasher);
+        self.module_names.len().hash(&mut hasher);
+        self.is_conftest.hash(&mut hasher);
+        self.uses_pytest.hash(&mut hasher);
+        self.uses_unittest.hash(&mut hasher);
+        crate::text::line_ending(self.source).hash(&mut hasher);
+        crate::fixes::indent_unit(self.source).hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// The tree-free facts of this skeleton.
+    pub fn skeleton(&self) -> Skeleton {
+        Skeleton {
+            path: self.path.clone(),
+            is_conftest: self.is_conftest,
+            imports: self.imports.clone(),
+            classes: self.classes.clone(),
+            module_names: self.module_names.clone(),
+            uses_pytest: self.uses_pytest,
+            uses_unittest: self.uses_unittest,
+        }
+    }
+
+    /// A file model from saved skeleton facts and the given units (for instance one function
+    /// parsed apart, its nodes positioned in `source`), for function checks: it has no module
+    /// statements or class decorators (which only module checks read).
+    pub fn from_skeleton(
+        tree: &'t Tree,
+        source: &'t str,
+        lines: LineIndex,
+        skeleton: Skeleton,
+        units: Vec<UnitNode<'t>>,
+    ) -> FileModel<'t> {
+        FileModel {
+            tree,
+            source,
+            lines,
+            path: skeleton.path,
+            is_conftest: skeleton.is_conftest,
+            imports: skeleton.imports,
+            classes: skeleton.classes,
+            module_names: skeleton.module_names,
+            units,
+            module_statements: Vec::new(),
+            class_decorators: Vec::new(),
+            uses_pytest: skeleton.uses_pytest,
+            uses_unittest: skeleton.uses_unittest,
+        }
     }
 
     pub fn text(&self, node: Node) -> &'t str {

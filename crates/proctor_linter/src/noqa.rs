@@ -20,8 +20,11 @@ pub fn parse_line(line: &str) -> Option<Suppression> {
     let mut rest = &line[hash..];
     loop {
         let comment = rest.trim_start_matches('#').trim_start();
-        if comment.len() >= 4 && comment[..4].eq_ignore_ascii_case("noqa") {
-            let after = &comment[4..];
+        if let Some(after) = comment
+            .get(..4)
+            .filter(|word| word.eq_ignore_ascii_case("noqa"))
+            .and_then(|_| comment.get(4..))
+        {
             let Some(list) = after.trim_start().strip_prefix(':') else {
                 // `# noqa` (or `# noqa` followed by prose) suppresses everything.
                 return Some(Suppression::All);
@@ -86,5 +89,8 @@ mod tests {
         );
         assert_eq!(parse_line("x = 1  # no qa"), None);
         assert_eq!(parse_line("x = 1"), None);
+        // A comment whose fourth byte is inside a character.
+        assert_eq!(parse_line("x = 1  # n  🙂 text"), None);
+        assert_eq!(parse_line("x = 1  # é"), None);
     }
 }

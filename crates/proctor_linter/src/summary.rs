@@ -171,7 +171,8 @@ pub struct FunctionSummary {
 }
 
 impl FunctionSummary {
-    pub(crate) fn shift(&mut self, delta: isize, parent_offset: usize) {
+    /// Moves every range by `delta` bytes and every parent index by `parent_offset`.
+    pub fn shift(&mut self, delta: isize, parent_offset: usize) {
         self.name_range = self.name_range.shifted(delta);
         self.range = self.range.shifted(delta);
         self.parent = self.parent.map(|p| p + parent_offset);

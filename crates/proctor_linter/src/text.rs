@@ -107,6 +107,34 @@ impl LineIndex {
         }
     }
 
+    /// Updates the index after the bytes `[start, old_end)` of the old text were replaced by
+    /// `inserted_len` bytes; `text` is the new text. Costs a shift of the later line starts
+    /// instead of a scan of the whole text (the language server calls it on every keystroke).
+    pub fn apply_edit(&mut self, start: usize, old_end: usize, inserted_len: usize, text: &str) {
+        let old_end = old_end.max(start);
+        let delta = inserted_len as isize - (old_end - start) as isize;
+        // Whether `p` starts a line depends only on the bytes at `p - 1` and `p`, so only the
+        // starts in `[start, start + inserted_len]` (new coordinates) can change status; the
+        // ones after the edit just move.
+        let first = self.starts.partition_point(|&s| s < start).max(1);
+        let last = self.starts.partition_point(|&s| s <= old_end).max(first);
+        let bytes = text.as_bytes();
+        let is_start = |p: usize| match bytes.get(p.wrapping_sub(1)) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(p) != Some(&b'\n'),
+            _ => false,
+        };
+        let window_end = (start + inserted_len).min(text.len());
+        let recomputed: Vec<usize> = (start.max(1)..=window_end)
+            .filter(|&p| is_start(p))
+            .collect();
+        for s in &mut self.starts[last..] {
+            *s = s.saturating_add_signed(delta);
+        }
+        self.starts.splice(first..last, recomputed);
+        self.len = text.len();
+    }
+
     pub fn line_count(&self) -> usize {
         self.starts.len()
     }
@@ -316,6 +344,31 @@ mod tests {
             index.line_column(text, 999),
             LineColumn { line: 2, column: 3 }
         );
+    }
+
+    #[test]
+    fn edits_update_the_index_like_a_rebuild() {
+        let cases: &[(&str, usize, usize, &str)] = &[
+            ("a\nb\nc", 1, 3, ""),
+            ("a\r\nb", 1, 1, "x"),
+            ("a\r\nb", 2, 2, "x"),
+            ("a\rb", 2, 2, "\n"),
+            ("a\r\nb", 2, 3, ""),
+            ("", 0, 0, "x\ry\r\nz\n"),
+            ("abc\n", 4, 4, "\r"),
+            ("x\ny", 0, 3, "\n\n"),
+            ("\r\n\r\n", 1, 3, ""),
+        ];
+        for &(old, start, end, inserted) in cases {
+            let mut index = LineIndex::new(old);
+            let new = format!("{}{}{}", &old[..start], inserted, &old[end..]);
+            index.apply_edit(start, end, inserted.len(), &new);
+            assert_eq!(
+                index,
+                LineIndex::new(&new),
+                "{old:?} [{start}, {end}) <- {inserted:?}"
+            );
+        }
     }
 
     #[test]

@@ -122,12 +122,25 @@ fn write_file(out: &mut impl Write, path: &str, items: &[&Located]) -> io::Resul
         return Ok(());
     }
     writeln!(out, "Fixes Proctor can apply")?;
+    // One line per distinct fix: a fix that resolves several findings at once (all of a
+    // class's annotations, say) is listed once, with every line it answers.
     let mut fixes = fixes;
     fixes.sort_by_key(|i| (i.start, i.diagnostic.rule.code()));
+    let mut listed: Vec<(&proctor_linter::Fix, &'static str, Vec<usize>)> = Vec::new();
     for item in fixes {
         let Some(fix) = &item.diagnostic.fix else {
             continue;
         };
+        let code = item.diagnostic.rule.code();
+        match listed
+            .iter_mut()
+            .find(|(f, c, _)| *c == code && f.edits == fix.edits)
+        {
+            Some((_, _, lines)) => lines.push(item.start.line),
+            None => listed.push((fix, code, vec![item.start.line])),
+        }
+    }
+    for (fix, code, lines) in listed {
         let how = match fix.applicability {
             Applicability::Safe => "safe: `proctor check --fix`, or fix-all in the editor",
             Applicability::Unsafe => {
@@ -135,13 +148,13 @@ fn write_file(out: &mut impl Write, path: &str, items: &[&Located]) -> io::Resul
             }
             Applicability::Refactor => "refactor, finish it by hand: the code action in the editor",
         };
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        let label = if lines.len() == 1 { "line" } else { "lines" };
         writeln!(
             out,
-            "- line {}: {} ({}; {})",
-            item.start.line,
-            fix.message,
-            item.diagnostic.rule.code(),
-            how
+            "- {label} {}: {} ({code}; {how})",
+            lines.join(", "),
+            fix.message
         )?;
     }
     Ok(())
@@ -156,18 +169,26 @@ fn suggested_change(rule: &Rule, findings: &[&Located]) -> String {
         .map(|f| f.message.as_str())
         .collect();
     if !titles.is_empty() && titles.iter().all(|t| *t == titles[0]) {
-        let suffix = if titles.len() == findings.len() {
-            ""
+        let title = titles[0].trim_end_matches('.');
+        return if titles.len() == findings.len() {
+            format!("{title} (Proctor can apply this: see below).")
         } else {
-            " where Proctor offers it"
+            format!(
+                "{title} (Proctor can apply this for {} of the {} places: see below).",
+                titles.len(),
+                findings.len()
+            )
         };
-        return format!(
-            "{} (Proctor can apply this{suffix}: see below).",
-            titles[0].trim_end_matches('.')
-        );
     }
     first_sentence(section(rule, "### Use instead"))
-        .or_else(|| first_sentence(section(rule, "### Fix")))
+        .or_else(|| {
+            // A "Fix" section of a rule without a fix starts by saying so ("None: …").
+            let sentence = first_sentence(section(rule, "### Fix"))?;
+            let rest = sentence
+                .strip_prefix("None")
+                .map(|r| r.trim_start_matches([':', '.', ' ', '—', '-']));
+            Some(rest.map(capitalise).unwrap_or(sentence))
+        })
         .unwrap_or_else(|| format!("see `proctor rule {}`.", rule.code))
 }
 
