@@ -11,7 +11,7 @@ use tree_sitter::Tree;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{FileModel, UnitNode};
-use crate::registry::{RuleSet, all_rules};
+use crate::registry::{RuleId, RuleSet, all_rules};
 use crate::rule::{FileContext, FunctionContext, ModuleContext, Rule};
 use crate::settings::Settings;
 use crate::summary::{FunctionSummary, summarize};
@@ -221,7 +221,7 @@ pub fn finish_assembled(
     panics.extend(whole_panics);
     crate::fixes::resolve_required_imports(file, &mut diagnostics);
     FileOutput {
-        diagnostics: filter_and_sort(file.source, &file.lines, rules, diagnostics),
+        diagnostics: filter_and_sort(file.source, rules, diagnostics),
         panics: panics
             .into_iter()
             .map(|(rule, message)| RulePanic { rule, message })
@@ -262,27 +262,36 @@ pub fn whole_file_checks(
 /// see [`crate::fixes::resolve_required_imports`].)
 pub fn filter_and_sort(
     source: &str,
-    lines: &crate::text::LineIndex,
     rules: RuleSet,
     mut diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
     diagnostics.retain(|d| rules.contains(d.rule));
-    crate::noqa::filter(source, lines, &mut diagnostics);
-    sort_diagnostics(&mut diagnostics);
+    let mut diagnostics = sorted(diagnostics);
+    crate::noqa::filter(source, &mut diagnostics);
     diagnostics.dedup();
     diagnostics
 }
 
-/// Sorts by position, then code.
-pub fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| {
-        (a.range.start, a.range.end, a.rule.code(), &a.message).cmp(&(
-            b.range.start,
-            b.range.end,
-            b.rule.code(),
-            &b.message,
-        ))
+/// Sorted by position, then code (rule ids are in code order), then message; stable. The
+/// order is worked out on small keys and each finding is moved once: a big file's thousands
+/// of findings are sorted on every keystroke in the language server.
+pub fn sorted(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut order: Vec<(usize, usize, RuleId, usize)> = diagnostics
+        .iter()
+        .enumerate()
+        .map(|(index, d)| (d.range.start, d.range.end, d.rule, index))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| diagnostics[a.3].message.cmp(&diagnostics[b.3].message))
+            .then(a.3.cmp(&b.3))
     });
+    let mut slots: Vec<Option<Diagnostic>> = diagnostics.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&(_, _, _, index)| slots.get_mut(index).and_then(Option::take))
+        .collect()
 }
 
 /// Parses and checks a source text.
@@ -299,4 +308,49 @@ pub fn check_source(
 /// The rules that have any check, for listing.
 pub fn rule_count() -> usize {
     all_rules().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::TextRange;
+
+    #[test]
+    fn sorted_orders_by_position_code_and_message_and_keeps_ties_in_order() {
+        let d = |start, end, rule, message: &str| {
+            Diagnostic::new(rule, TextRange::new(start, end), message)
+        };
+        let input = vec![
+            d(10, 20, RuleId::SleepInTest, "b"),
+            d(0, 5, RuleId::UndocumentedHelper, "x"),
+            d(10, 20, RuleId::MissingTestDocstring, "z"),
+            d(10, 20, RuleId::SleepInTest, "a"),
+            d(0, 5, RuleId::UndocumentedHelper, "x").with_fix(crate::diagnostic::Fix::safe(
+                "second of two equal findings",
+                Vec::new(),
+            )),
+            d(0, 3, RuleId::SleepInTest, "y"),
+        ];
+        let mut expected = input.clone();
+        expected.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule.code(), &a.message).cmp(&(
+                b.range.start,
+                b.range.end,
+                b.rule.code(),
+                &b.message,
+            ))
+        });
+        let got = sorted(input);
+        assert_eq!(got, expected);
+        assert_eq!(got[0].range, TextRange::new(0, 3));
+        assert!(
+            got[1].fix.is_none() && got[2].fix.is_some(),
+            "ties keep their order"
+        );
+        assert_eq!(got[3].rule, RuleId::MissingTestDocstring);
+        assert_eq!(
+            (got[4].message.as_str(), got[5].message.as_str()),
+            ("a", "b")
+        );
+    }
 }

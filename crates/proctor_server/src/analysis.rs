@@ -35,7 +35,7 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use proctor_linter::engine::{self, RulePanic, UnitOutput};
@@ -557,6 +557,25 @@ impl Assembly {
     }
 }
 
+/// Drops a value on a background thread. Freeing an analysis of a big file (thousands of
+/// findings, each with its message and fix) takes a few hundred microseconds that the answer
+/// to a keystroke should not wait for.
+fn retire<T: Send + 'static>(value: T) {
+    static RETIRED: OnceLock<Option<mpsc::Sender<Box<dyn Send>>>> = OnceLock::new();
+    let sender = RETIRED.get_or_init(|| {
+        let (sender, receiver) = mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("proctor-retire".into())
+            .spawn(move || receiver.into_iter().for_each(drop))
+            .ok()
+            .map(|_| sender)
+    });
+    if let Some(sender) = sender {
+        // A failed send hands the value back: it is then dropped here.
+        let _ = sender.send(Box::new(value));
+    }
+}
+
 /// How many recent analyses are kept for requests about the same version.
 const RECENT: usize = 2;
 
@@ -612,7 +631,9 @@ impl Analyzer {
             .retain(|a| !(a.seq == analysis.seq && a.config_id == analysis.config_id));
         self.recent.push_back(analysis);
         while self.recent.len() > RECENT {
-            self.recent.pop_front();
+            if let Some(old) = self.recent.pop_front() {
+                retire(old);
+            }
         }
     }
 
@@ -1153,8 +1174,7 @@ impl Analyzer {
         if let Some(file) = file {
             proctor_linter::fixes::resolve_required_imports(file, &mut diagnostics);
         }
-        let diagnostics =
-            engine::filter_and_sort(&snapshot.text, &snapshot.lines, config.rules, diagnostics);
+        let diagnostics = engine::filter_and_sort(&snapshot.text, config.rules, diagnostics);
         self.cache.sweep();
         let panics = self
             .assembly
