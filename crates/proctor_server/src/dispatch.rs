@@ -8,8 +8,8 @@
 //! and `didSave`, and the workspace notifications that change configuration
 //! (`didChangeConfiguration`, `didChangeWatchedFiles`, `didChangeWorkspaceFolders`),
 //! synchronously inside `call` — before the next message is even read — and never hands them
-//! to a handler. For the requests that read a document (diagnostics, hover, code
-//! actions) it takes the document's snapshot inside `call` too, parks it under a ticket, and
+//! to a handler. For the requests that read a document (diagnostics, hover, go to
+//! definition, code actions) it takes the document's snapshot inside `call` too, parks it under a ticket, and
 //! rewrites the request into an internal method carrying the ticket, so the handler works on
 //! the text as it was when the request arrived, however late it runs. Every future is wrapped
 //! so that a panic becomes an error response for that request instead of taking the server
@@ -34,6 +34,7 @@ use crate::server::{Backend, Shared, internal_error};
 /// The internal methods parked requests are rewritten to.
 pub const PARKED_HOVER: &str = "proctor/parked/hover";
 pub const PARKED_CODE_ACTION: &str = "proctor/parked/codeAction";
+pub const PARKED_DEFINITION: &str = "proctor/parked/definition";
 
 /// The language server as a tower service: [`LspService`] behind the ordering layer.
 pub struct Dispatcher {
@@ -166,12 +167,13 @@ impl Service<Request> for Dispatcher {
             }
             "textDocument/hover" => self.park(request, PARKED_HOVER),
             "textDocument/codeAction" => self.park(request, PARKED_CODE_ACTION),
+            "textDocument/definition" => self.park(request, PARKED_DEFINITION),
             crate::framing::MALFORMED => {
                 let (_, _, params) = request.into_parts();
                 return future::ok(Some(malformed_response(params.unwrap_or(Value::Null)))).boxed();
             }
             // The internal methods are only reachable through parking.
-            PARKED_HOVER | PARKED_CODE_ACTION => {
+            PARKED_HOVER | PARKED_CODE_ACTION | PARKED_DEFINITION => {
                 let (_, id, _) = request.into_parts();
                 return future::ok(id.map(|id| {
                     Response::from_error(id, tower_lsp_server::jsonrpc::Error::method_not_found())

@@ -1,12 +1,16 @@
 //! Hover: the rule's documentation on a flagged range, why a framework-mandated name is
-//! exempt from the naming rules, and where a requested pytest fixture comes from.
+//! exempt from the naming rules, and where a requested pytest fixture comes from; and go to
+//! definition on a requested fixture.
 
 use std::path::Path;
 
+use proctor_linter::LineIndex;
 use proctor_linter::model::FileModel;
 use proctor_linter::syntax::{Field, Kind, field, kind};
 use proctor_linter::workspace::fixtures;
-use tower_lsp_server::ls_types::{Hover, HoverContents, MarkupContent, MarkupKind};
+use tower_lsp_server::ls_types::{
+    Hover, HoverContents, Location, MarkupContent, MarkupKind, Position, Range, Uri,
+};
 use tree_sitter::Node;
 
 use crate::analysis::{Analysis, CheckConfig};
@@ -34,17 +38,9 @@ fn fixture(
     config: &CheckConfig,
     folder: Option<&Path>,
 ) -> Option<Hover> {
-    // The fixture index reads the whole file's skeleton: a complete parse only.
+    let definition = fixture_definition(analysis, at, config)?;
     let tree = analysis.complete_tree()?;
     let text = analysis.text.as_str();
-    let file = FileModel::build_with_lines(
-        tree,
-        text,
-        config.path.as_deref(),
-        (*analysis.lines).clone(),
-    );
-    let definition =
-        fixtures::definition_at(config.workspace.fixtures(), &file, at, &config.settings)?;
     let name = tree
         .root_node()
         .descendant_for_byte_range(at, at)
@@ -60,6 +56,61 @@ fn fixture(
             )
         }),
     })
+}
+
+/// The definition of the pytest fixture requested at `at` (a parameter or a `usefixtures`
+/// name), if there is one.
+pub fn fixture_definition(
+    analysis: &Analysis,
+    at: usize,
+    config: &CheckConfig,
+) -> Option<fixtures::FixtureDefinition> {
+    // The fixture index reads the whole file's skeleton: a complete parse only.
+    let tree = analysis.complete_tree()?;
+    let file = FileModel::build_with_lines(
+        tree,
+        analysis.text.as_str(),
+        config.path.as_deref(),
+        (*analysis.lines).clone(),
+    );
+    fixtures::definition_at(config.workspace.fixtures(), &file, at, &config.settings)
+}
+
+/// Go to definition on a pytest fixture parameter (or a `usefixtures` name): the fixture's
+/// function name in the module or `conftest.py` that defines it. Nothing for built-in and
+/// plugin fixtures, which have no file in the workspace.
+pub fn definition(
+    analysis: &Analysis,
+    at: usize,
+    session: &Session,
+    config: &CheckConfig,
+) -> Option<Location> {
+    let definition = fixture_definition(analysis, at, config)?;
+    let path = definition.path.as_deref()?;
+    let uri = Uri::from_file_path(path)?;
+    let same_file = config.path.as_deref() == Some(path);
+    let target = if same_file {
+        // The open document's text, which the index read this definition from.
+        Some((analysis.text.to_string(), (*analysis.lines).clone()))
+    } else {
+        // The index reads other files as saved on disk.
+        std::fs::read_to_string(path).ok().map(|text| {
+            let lines = LineIndex::new(&text);
+            (text, lines)
+        })
+    };
+    let target_range = match &target {
+        Some((text, lines)) if definition.range.end <= text.len() => {
+            range(text, lines, definition.range, session.encoding)
+        }
+        // The file changed or vanished since it was indexed: its line is what is known.
+        _ => {
+            let line = u32::try_from(definition.line).unwrap_or(u32::MAX);
+            let start = Position::new(line, 0);
+            Range::new(start, start)
+        }
+    };
+    Some(Location::new(uri, target_range))
 }
 
 fn markup(value: String, session: &Session) -> HoverContents {

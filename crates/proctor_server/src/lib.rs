@@ -41,6 +41,10 @@ pub fn service(options: ServerOptions, outbox: framing::Outbox) -> (Dispatcher, 
             dispatch::PARKED_CODE_ACTION,
             server::Backend::parked_code_action,
         )
+        .custom_method(
+            dispatch::PARKED_DEFINITION,
+            server::Backend::parked_definition,
+        )
         .finish();
     (Dispatcher::new(inner), socket)
 }

@@ -1055,6 +1055,35 @@ impl Backend {
         serde_json::to_value(hover).map_err(|e| internal_error(e.to_string()))
     }
 
+    /// `textDocument/definition`, parked with its snapshot: on a pytest fixture parameter,
+    /// where the fixture is defined.
+    pub async fn parked_definition(&self, params: ParkedParams) -> Result<Value> {
+        let parked = self.shared.unpark(params.parked);
+        let request: GotoDefinitionParams = parse_params(params.params)?;
+        let Some((doc, snapshot)) = parked else {
+            return Ok(Value::Null);
+        };
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
+        let mode = self.shared.mode_for(&snapshot);
+        let analysis = self
+            .shared
+            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
+            .await?;
+        let session = self.shared.session();
+        let position = request.text_document_position_params.position;
+        let at = offset(&analysis.text, &analysis.lines, position, session.encoding);
+        let config = doc.config();
+        // The definition may be in a `conftest.py` read from disk: off the async threads.
+        let location = tokio::task::spawn_blocking(move || {
+            crate::hover::definition(&analysis, at, &session, &config)
+        })
+        .await
+        .map_err(|e| internal_error(format!("go to definition failed: {e}")))?;
+        serde_json::to_value(location.map(GotoDefinitionResponse::Scalar))
+            .map_err(|e| internal_error(e.to_string()))
+    }
+
     /// `textDocument/codeAction`, parked with its snapshot.
     pub async fn parked_code_action(&self, params: ParkedParams) -> Result<Value> {
         let parked = self.shared.unpark(params.parked);
@@ -1169,6 +1198,7 @@ impl LanguageServer for Backend {
                     },
                 )),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                definition_provider: Some(OneOf::Left(true)),
                 code_action_provider: Some(CodeActionProviderCapability::Options(
                     CodeActionOptions {
                         code_action_kinds: Some(vec![

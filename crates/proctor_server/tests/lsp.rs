@@ -829,6 +829,51 @@ async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_to_definition_on_a_fixture_parameter_jumps_to_the_fixture() {
+    let dir = TempDir::new("fixture-definition");
+    dir.write("pyproject.toml", "[project]\nname = \"p\"\n");
+    let conftest = dir.write(
+        "tests/conftest.py",
+        "import pytest\n\n\n@pytest.fixture(scope=\"module\")\ndef database():\n    \"\"\"A scratch database.\"\"\"\n    return {}\n",
+    );
+    let mut client = pull_client(&dir, exact_options()).await;
+    let uri = file_uri(&dir.0.join("tests/test_fixtures.py"));
+    client
+        .open(
+            &uri,
+            "import pytest\n\n\n@pytest.fixture\ndef ünïcode_row():\n    return 1\n\n\ndef test_reads(database, ünïcode_row, tmp_path):\n    assert database == {}\n",
+        )
+        .await;
+    let definition = |line, character| json!({"textDocument": {"uri": uri}, "position": position(line, character)});
+    // From conftest.py, read from disk.
+    let found = client
+        .request("textDocument/definition", definition(8, 17))
+        .await;
+    assert_eq!(found["uri"], file_uri(&conftest), "{found}");
+    assert_eq!(found["range"]["start"], position(4, 4), "{found}");
+    assert_eq!(found["range"]["end"], position(4, 12), "{found}");
+    // From the same module; columns in the negotiated encoding (UTF-8 here).
+    let found = client
+        .request("textDocument/definition", definition(8, 27))
+        .await;
+    assert_eq!(found["uri"], uri.as_str(), "{found}");
+    assert_eq!(found["range"]["start"], position(4, 4), "{found}");
+    assert_eq!(
+        found["range"]["end"],
+        position(4, 4 + "ünïcode_row".len() as u32),
+        "{found}"
+    );
+    // A built-in fixture has no file to go to; nor has a plain name.
+    for (line, character) in [(8, 43), (9, 12)] {
+        let found = client
+            .request("textDocument/definition", definition(line, character))
+            .await;
+        assert!(found.is_null(), "{found}");
+    }
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_and_hover_work_on_provisional_analyses() {
     let dir = TempDir::new("provisional-actions");
     let options = ServerOptions {
