@@ -91,7 +91,9 @@ None: only the author knows what the test should check.
   `test_*`, `conftest`, `*helpers*`, or a relative import) is left alone too: such helpers
   assert with a plain `assert`. Functions of other modules are taken not to assert.
 - Assertions in the class's `tearDown` (or `asyncTearDown`), its own or inherited, count for
-  every test of the class.
+  every test of the class, and so do those of the methods its `setUp` (defined in the file)
+  hands over: a stub it installs (`self.stub_out(target, self._fake_spawn)`) or a cleanup it
+  registers (`self.addCleanup(self._check_no_leaks)`).
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
   or are marked as expected failures (`@pytest.mark.xfail`, `@unittest.expectedFailure`; their
   outcome is the exception they raise) are not flagged, and neither are empty tests: TQ604
@@ -327,6 +329,27 @@ impl<'a, 't> FileIndex<'a, 't> {
         for tear_down in tear_downs {
             if self.follow(tear_down, Some(class)) == Verdict::Asserts {
                 return Verdict::Asserts;
+            }
+        }
+        // Methods that `setUp` hands over (`self.stub_out(target, self._fake_spawn)`,
+        // `self.addCleanup(self._check_leaks)`) run while or after every test runs: checks
+        // they make count for each test too.
+        for set_up in self.in_file_definitions(class, "setUp") {
+            let Some(function) = self.functions.get(set_up) else {
+                continue;
+            };
+            for name in &function.self_reads {
+                if function.self_calls.binary_search(name).is_ok() {
+                    continue;
+                }
+                if name.starts_with("assert") || name.starts_with("fail") {
+                    return Verdict::Asserts;
+                }
+                for callback in self.in_file_definitions(class, name) {
+                    if self.follow(callback, Some(class)) == Verdict::Asserts {
+                        return Verdict::Asserts;
+                    }
+                }
             }
         }
         verdict
