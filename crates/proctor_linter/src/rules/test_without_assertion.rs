@@ -6,7 +6,10 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
 use crate::settings::Settings;
+use crate::syntax::{Field, Kind, field, kind, push_named_children};
 use crate::workspace::{MethodLookup, Mro, MroEntry};
+
+use tree_sitter::Node;
 
 pub const RULE: Rule = Rule {
     id: RuleId::TestWithoutAssertion,
@@ -21,8 +24,9 @@ pub const RULE: Rule = Rule {
 ### What it flags
 A test that checks nothing: no `assert` statement, no `self.assert*` or `self.fail*` call, no
 `pytest.raises`/`pytest.warns`/`pytest.fail`, no `assertRaises` or
-`testtools.ExpectedException` context, no mock assertion (`m.assert_called_once_with(..)`), and
-no call to a helper that asserts.
+`testtools.ExpectedException` context, no mock assertion (`m.assert_called_once_with(..)`), no
+patch whose replacement is a `NonCallableMock` (`new_callable=mock.NonCallableMock`: calling
+the target raises, so the test checks it is never called), and no call to a helper that asserts.
 
 Helpers are followed transitively: `self._assert_pci_device_allocated(..)` counts when the body
 of `_assert_pci_device_allocated` asserts, whether it is defined in the test's class, in a base
@@ -113,7 +117,8 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        if index.verdict(position) == Verdict::NoAssertion {
+        if index.verdict(position) == Verdict::NoAssertion && !patches_non_callable(ctx, summary)
+        {
             out.push(Diagnostic::new(
                 RuleId::TestWithoutAssertion,
                 summary.name_range,
@@ -124,6 +129,60 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// Whether the test (its decorators included) patches something with a `NonCallableMock`
+/// (`@mock.patch(target, new_callable=mock.NonCallableMock)`,
+/// `mock.patch.object(obj, name, new=mock.NonCallableMock())`): calling it raises, so the test
+/// checks that the code under test never calls it. Only read for tests about to be reported.
+fn patches_non_callable(ctx: &FileContext, summary: &FunctionSummary) -> bool {
+    let range = summary.range.as_range();
+    if !ctx
+        .file
+        .source
+        .get(range.clone())
+        .is_some_and(|text| text.contains("NonCallable"))
+    {
+        return false;
+    }
+    let Some(function) = ctx
+        .file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)
+    else {
+        return false;
+    };
+    // An explicit stack: no recursion over the tree.
+    let mut stack = vec![function];
+    while let Some(node) = stack.pop() {
+        if kind(node) == Kind::KeywordArgument && is_non_callable_replacement(ctx, node) {
+            return true;
+        }
+        push_named_children(node, &mut stack);
+    }
+    false
+}
+
+/// `new=mock.NonCallableMock(...)` or `new_callable=mock.NonCallableMagicMock`.
+fn is_non_callable_replacement(ctx: &FileContext, keyword: Node) -> bool {
+    let (Some(name), Some(value)) = (field(keyword, Field::Name), field(keyword, Field::Value))
+    else {
+        return false;
+    };
+    let name = ctx.file.text(name);
+    let class = match (name, kind(value)) {
+        ("new", Kind::Call) => field(value, Field::Function),
+        ("new_callable", _) => Some(value),
+        _ => None,
+    };
+    class.is_some_and(|class| {
+        let text = ctx.file.text(class);
+        matches!(
+            text.rsplit('.').next(),
+            Some("NonCallableMock" | "NonCallableMagicMock")
+        )
+    })
 }
 
 /// What following a test's calls found out.
