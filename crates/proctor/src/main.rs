@@ -1,5 +1,6 @@
 //! The `proctor` command: `check`, `review`, `rule` and `server`.
 
+mod alloc;
 mod cache;
 mod check;
 mod diff;
@@ -12,13 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Checking allocates many small, short-lived values (names, paths, findings) on every worker
-/// thread; mimalloc's thread-local heaps serve them faster than the system allocator.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::ProcessAllocator = alloc::ProcessAllocator;
 
 /// Routes the parser's allocations (tree-sitter is C, and allocates every node of every syntax
-/// tree) to mimalloc as well.
+/// tree) to mimalloc as well, when the process allocates through it (see `alloc`).
 fn use_mimalloc_for_the_parser() {
     use libmimalloc_sys::{mi_calloc, mi_free, mi_malloc, mi_realloc};
     // SAFETY: this runs first thing in `main`, before any tree-sitter object exists and before
@@ -126,7 +125,9 @@ struct RuleArgs {
 }
 
 fn main() -> ExitCode {
-    use_mimalloc_for_the_parser();
+    if alloc::uses_mimalloc() {
+        use_mimalloc_for_the_parser();
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
