@@ -26,7 +26,9 @@ A `try` statement in a test's own body that does by hand what `assertRaises` /
 `pytest.raises` do, or that hides an error:
 
 - **checking for an exception by hand**: the `try` block ends with a failure (`self.fail(..)`,
-  `pytest.fail(..)`, `assert False`, `raise AssertionError`), or its `else:` block fails;
+  `pytest.fail(..)`, `assert False`, `raise AssertionError`), directly or at the end of a
+  `with` block that closes it, or its `else:` block fails, or its `except` blocks all end with
+  `return` and the statement after the `try` fails;
 - **assertions only in the `except` block**: they run only if the exception is raised — when
   nothing is raised the test passes without checking anything;
 - **swallowing**: an `except` block of only `pass`, `...` or `continue`;
@@ -114,7 +116,18 @@ fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
             .and_then(|c| field(*c, Field::Body));
         let fails_in_else = else_block
             .is_some_and(|b| statements(b).iter().any(|s| is_failure_statement(ctx, *s)));
-        if fails_in_body || fails_in_else {
+        // The same check written around a `with` (`try: with patch(..): call(); self.fail(..)`),
+        // or with handlers that return and a failure after the `try`.
+        let fails_in_with = !fails_in_body
+            && body_statements
+                .last()
+                .is_some_and(|s| fails_at_end_of_with(ctx, *s));
+        let fails_after = !fails_in_body
+            && handlers.iter().all(|h| handler_returns(*h))
+            && try_statement
+                .next_named_sibling()
+                .is_some_and(|s| is_failure_statement(ctx, s));
+        if fails_in_body || fails_in_else || fails_in_with || fails_after {
             let expected = exception_node(first_handler).map(|n| ctx.snippet(n, 40));
             let argument = expected.as_deref().unwrap_or("<the exception>");
             let tool = if pytest_style {
@@ -196,6 +209,34 @@ fn handler_problem(ctx: &FunctionContext, handler: Node) -> Option<String> {
         ));
     }
     None
+}
+
+/// A `with` statement (nested ones too) whose block ends in a failure call.
+fn fails_at_end_of_with(ctx: &FunctionContext, statement: Node) -> bool {
+    let mut current = statement;
+    // Nested `with` blocks, innermost last; bounded so no input can loop for long.
+    for _ in 0..16 {
+        if kind(current) != Kind::WithStatement {
+            return false;
+        }
+        let Some(last) = field(current, Field::Body).and_then(|b| statements(b).last().copied())
+        else {
+            return false;
+        };
+        if is_failure_statement(ctx, last) {
+            return true;
+        }
+        current = last;
+    }
+    false
+}
+
+/// Whether an `except` block ends with `return`.
+fn handler_returns(handler: Node) -> bool {
+    named_children(handler)
+        .find(|c| kind(*c) == Kind::Block)
+        .and_then(|b| statements(b).last().copied())
+        .is_some_and(|s| kind(s) == Kind::ReturnStatement)
 }
 
 /// `pass`, `...`, `continue`, or a bare string.

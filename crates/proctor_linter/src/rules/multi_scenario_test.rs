@@ -28,7 +28,10 @@ builtins such as `len` and `sorted`, or `mock.call`) — `expected = {...}`,
 `request = mock_api.call_args[0][1]` — only prepares a value for the next assertion and is not
 an action; neither does one that only queries state (`server = self.api.get_server(id)`:
 calls with `get`, `find`, `list`, `show`, `fetch`, `read`, `load`, `lookup` or `count` as a
-word of their name). Waiting (`self._wait_for_server_parameter(...)`, any call named `wait*`)
+word of their name), nor one that only decodes a value with a function of the standard
+library or a common serialiser (`params = urlparse.parse_qs(href.query)`,
+`body = jsonutils.loads(resp.body)`, `re.search(...)`); encoding a new input
+(`req.body = jsonutils.dumps(data)`) is an action, since it starts the next scenario. Waiting (`self._wait_for_server_parameter(...)`, any call named `wait*`)
 synchronises with the code under test and is neither an action nor an assertion here.
 
 ### Why it matters
@@ -163,6 +166,30 @@ const PURE_CALLS: &[&str] = &[
     "count", "split", "strip", "lower", "upper", "startswith", "endswith", "encode", "decode",
 ];
 
+/// Functions of the standard library and of common serialisers that only decode a value
+/// (`urlparse.parse_qs(href_parts.query)`, `jsonutils.loads(resp.body)`), matched on the path
+/// the callee resolves to through the imports: like [`PURE_CALLS`], they pick apart what an
+/// action returned for the next assertion. Encoders (`jsonutils.dumps`, `urlencode`) are left
+/// out on purpose: building a new input is how the next scenario of a test starts.
+const DECODING_FUNCTIONS: &[&str] = &[
+    "urllib.parse.urlparse",
+    "urllib.parse.urlsplit",
+    "urllib.parse.parse_qs",
+    "urllib.parse.parse_qsl",
+    "urllib.parse.unquote",
+    "json.loads",
+    "oslo_serialization.jsonutils.loads",
+    "oslo_serialization.base64.decode_as_text",
+    "oslo_serialization.base64.decode_as_bytes",
+    "base64.b64decode",
+    "re.match",
+    "re.search",
+    "re.fullmatch",
+    "re.findall",
+    "lxml.etree.fromstring",
+    "xml.etree.ElementTree.fromstring",
+];
+
 /// `self._wait_for_state_change(...)`: synchronisation, neither an action nor (for this rule)
 /// an assertion, even when it matches the assertion-helper patterns.
 fn is_wait(ctx: &FunctionContext, call: Node) -> bool {
@@ -196,7 +223,12 @@ fn calls_something(ctx: &FunctionContext, statement: Node, calls: &[Node]) -> bo
             && !field(*call, Field::Function).is_some_and(|callee| {
                 let text = ctx.text(callee);
                 let last = text.rsplit('.').next().unwrap_or(text);
-                PURE_CALLS.contains(&last) || is_observer(last) || is_wait_name(last)
+                PURE_CALLS.contains(&last)
+                    || is_observer(last)
+                    || is_wait_name(last)
+                    || ctx
+                        .resolve(callee)
+                        .is_some_and(|path| DECODING_FUNCTIONS.contains(&path.as_str()))
             })
     })
 }

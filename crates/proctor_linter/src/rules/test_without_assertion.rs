@@ -6,7 +6,10 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
 use crate::settings::Settings;
+use crate::syntax::{Field, Kind, field, kind, push_named_children};
 use crate::workspace::{MethodLookup, Mro, MroEntry};
+
+use tree_sitter::Node;
 
 pub const RULE: Rule = Rule {
     id: RuleId::TestWithoutAssertion,
@@ -21,8 +24,9 @@ pub const RULE: Rule = Rule {
 ### What it flags
 A test that checks nothing: no `assert` statement, no `self.assert*` or `self.fail*` call, no
 `pytest.raises`/`pytest.warns`/`pytest.fail`, no `assertRaises` or
-`testtools.ExpectedException` context, no mock assertion (`m.assert_called_once_with(..)`), and
-no call to a helper that asserts.
+`testtools.ExpectedException` context, no mock assertion (`m.assert_called_once_with(..)`), no
+patch whose replacement is a `NonCallableMock` (`new_callable=mock.NonCallableMock`: calling
+the target raises, so the test checks it is never called), and no call to a helper that asserts.
 
 Helpers are followed transitively: `self._assert_pci_device_allocated(..)` counts when the body
 of `_assert_pci_device_allocated` asserts, whether it is defined in the test's class, in a base
@@ -91,7 +95,9 @@ None: only the author knows what the test should check.
   `test_*`, `conftest`, `*helpers*`, or a relative import) is left alone too: such helpers
   assert with a plain `assert`. Functions of other modules are taken not to assert.
 - Assertions in the class's `tearDown` (or `asyncTearDown`), its own or inherited, count for
-  every test of the class.
+  every test of the class, and so do those of the methods its `setUp` (defined in the file)
+  hands over: a stub it installs (`self.stub_out(target, self._fake_spawn)`) or a cleanup it
+  registers (`self.addCleanup(self._check_no_leaks)`).
 - Tests that skip themselves (`self.skipTest(..)`, `pytest.skip(..)`, `@unittest.skip(..)`)
   or are marked as expected failures (`@pytest.mark.xfail`, `@unittest.expectedFailure`; their
   outcome is the exception they raise) are not flagged, and neither are empty tests: TQ604
@@ -111,7 +117,8 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        if index.verdict(position) == Verdict::NoAssertion {
+        if index.verdict(position) == Verdict::NoAssertion && !patches_non_callable(ctx, summary)
+        {
             out.push(Diagnostic::new(
                 RuleId::TestWithoutAssertion,
                 summary.name_range,
@@ -122,6 +129,60 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
+}
+
+/// Whether the test (its decorators included) patches something with a `NonCallableMock`
+/// (`@mock.patch(target, new_callable=mock.NonCallableMock)`,
+/// `mock.patch.object(obj, name, new=mock.NonCallableMock())`): calling it raises, so the test
+/// checks that the code under test never calls it. Only read for tests about to be reported.
+fn patches_non_callable(ctx: &FileContext, summary: &FunctionSummary) -> bool {
+    let range = summary.range.as_range();
+    if !ctx
+        .file
+        .source
+        .get(range.clone())
+        .is_some_and(|text| text.contains("NonCallable"))
+    {
+        return false;
+    }
+    let Some(function) = ctx
+        .file
+        .tree
+        .root_node()
+        .descendant_for_byte_range(range.start, range.end)
+    else {
+        return false;
+    };
+    // An explicit stack: no recursion over the tree.
+    let mut stack = vec![function];
+    while let Some(node) = stack.pop() {
+        if kind(node) == Kind::KeywordArgument && is_non_callable_replacement(ctx, node) {
+            return true;
+        }
+        push_named_children(node, &mut stack);
+    }
+    false
+}
+
+/// `new=mock.NonCallableMock(...)` or `new_callable=mock.NonCallableMagicMock`.
+fn is_non_callable_replacement(ctx: &FileContext, keyword: Node) -> bool {
+    let (Some(name), Some(value)) = (field(keyword, Field::Name), field(keyword, Field::Value))
+    else {
+        return false;
+    };
+    let name = ctx.file.text(name);
+    let class = match (name, kind(value)) {
+        ("new", Kind::Call) => field(value, Field::Function),
+        ("new_callable", _) => Some(value),
+        _ => None,
+    };
+    class.is_some_and(|class| {
+        let text = ctx.file.text(class);
+        matches!(
+            text.rsplit('.').next(),
+            Some("NonCallableMock" | "NonCallableMagicMock")
+        )
+    })
 }
 
 /// What following a test's calls found out.
@@ -327,6 +388,27 @@ impl<'a, 't> FileIndex<'a, 't> {
         for tear_down in tear_downs {
             if self.follow(tear_down, Some(class)) == Verdict::Asserts {
                 return Verdict::Asserts;
+            }
+        }
+        // Methods that `setUp` hands over (`self.stub_out(target, self._fake_spawn)`,
+        // `self.addCleanup(self._check_leaks)`) run while or after every test runs: checks
+        // they make count for each test too.
+        for set_up in self.in_file_definitions(class, "setUp") {
+            let Some(function) = self.functions.get(set_up) else {
+                continue;
+            };
+            for name in &function.self_reads {
+                if function.self_calls.binary_search(name).is_ok() {
+                    continue;
+                }
+                if name.starts_with("assert") || name.starts_with("fail") {
+                    return Verdict::Asserts;
+                }
+                for callback in self.in_file_definitions(class, name) {
+                    if self.follow(callback, Some(class)) == Verdict::Asserts {
+                        return Verdict::Asserts;
+                    }
+                }
             }
         }
         verdict

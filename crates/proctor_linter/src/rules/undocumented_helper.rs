@@ -68,6 +68,10 @@ say why the stand-in behaves as it does.
 Framework hooks that land among the helpers are not flagged: `fixtures.Fixture._setUp`,
 `runTest`, `run`, `id`, `shortDescription`, `debug`, `load_tests` and pytest's `pytest_*`
 hooks. Functions whose name looks like a test (`test*`) are left to `missing-test-docstring`.
+A comment that opens the body (the line right under the `def`) is not taken as documentation:
+as often as not it explains the first statement rather than the function
+(`# use the default flavor` over `flavor = ...`), so helpers documented that way are still
+reported; move the comment above the `def` or into a docstring.
 "#,
     function_check: Some(check_nested),
     module_check: None,
