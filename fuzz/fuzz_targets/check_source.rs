@@ -6,11 +6,22 @@ use libfuzzer_sys::fuzz_target;
 use proctor_linter::{RuleSet, Settings, Workspace, check_source};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else { return };
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut settings = Settings::default();
     settings.rules = RuleSet::all();
-    let output = check_source(source, Some(std::path::Path::new("test_fuzz.py")), &settings, &Workspace::empty());
-    assert!(output.panics.is_empty(), "a rule panicked: {:?}", output.panics);
+    let output = check_source(
+        source,
+        Some(std::path::Path::new("test_fuzz.py")),
+        &settings,
+        &Workspace::empty(),
+    );
+    assert!(
+        output.panics.is_empty(),
+        "a rule panicked: {:?}",
+        output.panics
+    );
     for diagnostic in &output.diagnostics {
         let range = diagnostic.range;
         assert!(range.start <= range.end && range.end <= source.len());
@@ -18,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         if let Some(fix) = &diagnostic.fix {
             for edit in &fix.edits {
                 assert!(edit.range.end <= source.len());
-                assert!(source.is_char_boundary(edit.range.start) && source.is_char_boundary(edit.range.end));
+                assert!(
+                    source.is_char_boundary(edit.range.start)
+                        && source.is_char_boundary(edit.range.end)
+                );
             }
         }
     }

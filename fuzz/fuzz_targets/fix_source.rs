@@ -7,11 +7,22 @@ use proctor_linter::parse::parse;
 use proctor_linter::{RuleSet, Settings, Workspace};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = std::str::from_utf8(data) else { return };
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
     let mut settings = Settings::default();
     settings.rules = RuleSet::all();
     let path = Some(std::path::Path::new("test_fuzz.py"));
     let before = error_count(&parse(source, None));
-    let fixed = fix_source(source, path, &settings, &Workspace::empty(), FixMode::Unsafe);
-    assert!(error_count(&parse(&fixed.source, None)) <= before, "a fix added a syntax error");
+    let fixed = fix_source(
+        source,
+        path,
+        &settings,
+        &Workspace::empty(),
+        FixMode::Unsafe,
+    );
+    assert!(
+        error_count(&parse(&fixed.source, None)) <= before,
+        "a fix added a syntax error"
+    );
 });
