@@ -226,6 +226,37 @@ async def test_initialization_options_select_rules(
     assert codes(diagnostics) == sorted(expected)
 
 
+CONFTEST = (
+    "import pytest\n\n\n"
+    '@pytest.fixture(scope="module")\n'
+    "def database():\n"
+    '    """A scratch database."""\n'
+    "    return {}\n"
+)
+
+
+@pytest.mark.skipif(TARGET.name != "proctor", reason="pytest fixtures are Proctor's")
+@pytest.mark.parametrize("project_files", [{"tests/conftest.py": CONFTEST}])
+async def test_fixture_hover_and_definition(session: Session, project_files):
+    # project_files (a fixture the client fixture reads) exist before the server starts.
+    doc = session.open(
+        "tests/test_fixture_use.py",
+        "def test_reads(database):\n    assert database == {}\n",
+    )
+    await session.diagnostics(doc)
+    hover = await session.hover(doc, 0, 17)
+    assert hover is not None, "no hover on a fixture parameter"
+    _, text = hover_markdown(hover)
+    assert "database" in text and "A scratch database." in text, text
+    found = await session.definition(doc, 0, 17)
+    assert isinstance(found, t.Location), found
+    assert found.uri == session.path("tests/conftest.py").as_uri(), found.uri
+    assert found.range.start == t.Position(line=4, character=4), found.range
+    assert found.range.end == t.Position(line=4, character=12), found.range
+    # A plain name is not a fixture.
+    assert await session.definition(doc, 1, 12) is None
+
+
 @pytest.mark.parametrize("rel", TARGET.test_paths)
 async def test_test_files_are_checked(session: Session, target: Target, rel: str):
     _, diagnostics = await open_sample(session, target, rel)

@@ -380,6 +380,14 @@ class Session:
             )
         )
 
+    async def definition(self, doc: Document, line: int, character: int):
+        return await self.client.text_document_definition_async(
+            t.DefinitionParams(
+                text_document=t.TextDocumentIdentifier(uri=doc.uri),
+                position=t.Position(line=line, character=character),
+            )
+        )
+
     def full_range(self, doc: Document) -> t.Range:
         return t.Range(
             start=t.Position(line=0, character=0),
