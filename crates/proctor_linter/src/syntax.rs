@@ -290,7 +290,6 @@ pub fn kind(node: Node) -> Kind {
 /// answers by scanning the node's children and the grammar's field map every time.
 #[inline]
 pub fn field<'t>(node: Node<'t>, field: Field) -> Option<Node<'t>> {
-    let id = TABLES.fields.get(field as usize).copied().flatten()?;
     let raw = node.into_raw();
     // Node ids are addresses below 2^48; the field fits in the six bits shifted in.
     let key = ((raw.id as u64) << FIELD_BITS) | field as u64;
@@ -302,17 +301,26 @@ pub fn field<'t>(node: Node<'t>, field: Field) -> Option<Node<'t>> {
         })
         .ok()
         .flatten();
-    if let Some(found) = remembered {
+    match remembered {
         // SAFETY: `found` was returned by tree-sitter as a child of a node of the memo's tree
         // (entries are only made for nodes of that tree), and the memo's guard keeps that tree
         // borrowed until the entries are dropped. `node` belongs to the same tree, so the child
         // lives as long as `node` does: the lifetime `'t` it is given here.
-        return found.map(|raw| unsafe { Node::from_raw(raw) });
+        Some(found) => found.map(|raw| unsafe { Node::from_raw(raw) }),
+        None => look_up_field(node, field, key),
     }
+}
+
+/// [`field`] when the answer is not remembered: asks tree-sitter and remembers the answer.
+/// Kept out of line so that the remembered case, by far the commonest, stays small.
+#[inline(never)]
+fn look_up_field<'t>(node: Node<'t>, field: Field, key: u64) -> Option<Node<'t>> {
+    let id = TABLES.fields.get(field as usize).copied().flatten()?;
+    let tree = node.into_raw().tree;
     let found = node.child_by_field_id(id.get());
     let _ = MEMOS.try_with(|memos| {
         if let Ok(mut memos) = memos.try_borrow_mut()
-            && let Some(memo) = memos.last_mut().filter(|m| std::ptr::eq(m.tree, raw.tree))
+            && let Some(memo) = memos.last_mut().filter(|m| std::ptr::eq(m.tree, tree))
         {
             memo.found.insert(key, found.map(Node::into_raw));
         }
