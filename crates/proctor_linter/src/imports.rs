@@ -92,6 +92,15 @@ impl Imports {
         self.bindings.is_empty() && self.wildcards.is_empty()
     }
 
+    /// [`Imports::imports_module`] for several top-level modules (names without a dot) at once:
+    /// one pass over the imports instead of one per module.
+    pub fn imports_any_top_level_module(&self, modules: &[&str]) -> bool {
+        self.bindings.values().chain(&self.wildcards).any(|path| {
+            let top = path.split('.').next().unwrap_or(path);
+            modules.contains(&top)
+        })
+    }
+
     /// Whether any binding points at `path` or inside it (`imports_module("pytest")`).
     pub fn imports_module(&self, module: &str) -> bool {
         self.bindings.values().chain(&self.wildcards).any(|path| {

@@ -187,24 +187,29 @@ pub struct Secret {
 }
 
 /// A quick test: does `text` contain the prefix of any credential [`find_secret`] knows?
+///
+/// The prefixes are `-----BEGIN `, `AKIA`, `ASIA`, `ABIA`, `ACCA`, `ghp_`, `gho_`, `ghu_`,
+/// `ghs_`, `ghr_`, `github_pat_`, `glpat-`, `xox` and `eyJ`. One pass over the text looks for
+/// all of them, by their first byte, instead of one search per prefix.
 pub fn may_hold_secret(text: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "-----BEGIN ",
-        "AKIA",
-        "ASIA",
-        "ABIA",
-        "ACCA",
-        "ghp_",
-        "gho_",
-        "ghu_",
-        "ghs_",
-        "ghr_",
-        "github_pat_",
-        "glpat-",
-        "xox",
-        "eyJ",
-    ];
-    MARKERS.iter().any(|m| text.contains(m))
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, first)| {
+        let rest = bytes.get(i + 1..).unwrap_or_default();
+        match first {
+            b'-' => rest.starts_with(b"----BEGIN "),
+            b'A' => [b"KIA", b"SIA", b"BIA", b"CCA"]
+                .iter()
+                .any(|tail| rest.starts_with(*tail)),
+            b'g' => {
+                matches!(rest, [b'h', b'p' | b'o' | b'u' | b's' | b'r', b'_', ..])
+                    || rest.starts_with(b"ithub_pat_")
+                    || rest.starts_with(b"lpat-")
+            }
+            b'x' => rest.starts_with(b"ox"),
+            b'e' => rest.starts_with(b"yJ"),
+            _ => false,
+        }
+    })
 }
 
 /// The first real-looking credential in `text`.
@@ -544,6 +549,51 @@ fn looks_random_body(body: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass test finds exactly the texts holding one of the prefixes.
+    #[test]
+    fn may_hold_secret_is_a_search_for_each_prefix() {
+        const MARKERS: &[&str] = &[
+            "-----BEGIN ",
+            "AKIA",
+            "ASIA",
+            "ABIA",
+            "ACCA",
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "github_pat_",
+            "glpat-",
+            "xox",
+            "eyJ",
+        ];
+        let mut texts: Vec<String> = vec![
+            String::new(),
+            "plain text".into(),
+            "----BEGIN ".into(),
+            "-----BEGIN".into(),
+            "AKI".into(),
+            "gh_".into(),
+            "ghx_".into(),
+            "github_pa".into(),
+            "glpat".into(),
+            "xo".into(),
+            "ey".into(),
+            "éAKIA".into(),
+            "ghp".into(),
+        ];
+        for marker in MARKERS {
+            texts.push((*marker).to_string());
+            texts.push(format!("key = '{marker}0123'"));
+            texts.push(format!("ü{}", &marker[..marker.len() - 1]));
+        }
+        for text in &texts {
+            let expected = MARKERS.iter().any(|m| text.contains(m));
+            assert_eq!(may_hold_secret(text), expected, "{text:?}");
+        }
+    }
 
     /// A checksummed GitHub-style token for `entropy` (30 characters).
     fn github_token(entropy: &str) -> String {

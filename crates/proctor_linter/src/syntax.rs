@@ -269,11 +269,12 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
 });
 
 /// The kind of a node; anonymous tokens are [`Kind::Other`].
+///
+/// One call into tree-sitter: the table maps only named symbols to listed kinds, and a node is
+/// named exactly when its (public, alias-resolved) symbol is, so an anonymous node's id reads
+/// [`Kind::Other`] without asking `is_named` first.
 #[inline]
 pub fn kind(node: Node) -> Kind {
-    if !node.is_named() {
-        return Kind::Other;
-    }
     TABLES
         .kinds
         .get(usize::from(node.kind_id()))
@@ -289,7 +290,6 @@ pub fn kind(node: Node) -> Kind {
 /// answers by scanning the node's children and the grammar's field map every time.
 #[inline]
 pub fn field<'t>(node: Node<'t>, field: Field) -> Option<Node<'t>> {
-    let id = TABLES.fields.get(field as usize).copied().flatten()?;
     let raw = node.into_raw();
     // Node ids are addresses below 2^48; the field fits in the six bits shifted in.
     let key = ((raw.id as u64) << FIELD_BITS) | field as u64;
@@ -301,17 +301,26 @@ pub fn field<'t>(node: Node<'t>, field: Field) -> Option<Node<'t>> {
         })
         .ok()
         .flatten();
-    if let Some(found) = remembered {
+    match remembered {
         // SAFETY: `found` was returned by tree-sitter as a child of a node of the memo's tree
         // (entries are only made for nodes of that tree), and the memo's guard keeps that tree
         // borrowed until the entries are dropped. `node` belongs to the same tree, so the child
         // lives as long as `node` does: the lifetime `'t` it is given here.
-        return found.map(|raw| unsafe { Node::from_raw(raw) });
+        Some(found) => found.map(|raw| unsafe { Node::from_raw(raw) }),
+        None => look_up_field(node, field, key),
     }
+}
+
+/// [`field`] when the answer is not remembered: asks tree-sitter and remembers the answer.
+/// Kept out of line so that the remembered case, by far the commonest, stays small.
+#[inline(never)]
+fn look_up_field<'t>(node: Node<'t>, field: Field, key: u64) -> Option<Node<'t>> {
+    let id = TABLES.fields.get(field as usize).copied().flatten()?;
+    let tree = node.into_raw().tree;
     let found = node.child_by_field_id(id.get());
     let _ = MEMOS.try_with(|memos| {
         if let Ok(mut memos) = memos.try_borrow_mut()
-            && let Some(memo) = memos.last_mut().filter(|m| std::ptr::eq(m.tree, raw.tree))
+            && let Some(memo) = memos.last_mut().filter(|m| std::ptr::eq(m.tree, tree))
         {
             memo.found.insert(key, found.map(Node::into_raw));
         }
@@ -552,6 +561,58 @@ def test_x(self):  # c
             stack.extend(node.children(&mut cursor));
         }
         assert!(compared > 30);
+    }
+
+    /// The table read by [`kind`] alone agrees with asking whether the node is named first,
+    /// on every node of a file with aliases, errors, missing nodes and keywords.
+    #[test]
+    fn kind_needs_no_is_named_check() {
+        let source = "\
+import a.b as c
+from . import (d, e)
+from f import *
+async def test_x(self, *, g: int = 1, **h) -> None:  # c
+    print >> x, y
+    exec \"code\"
+    assert a is not b and c not in d, f\"{e!r:>{w}}\"
+    with (open(p) as f, q):
+        x: list[int] = [i async for i in y if i]
+        del x[1:2, ...]
+    match v:
+        case [1, *rest] | {\"k\": _} if rest: pass
+        case Point(x=0) as pt: raise E from None
+    lambda *a, **k: (yield)
+    type T = int
+    def broken(:
+        return x[
+";
+        let tree = crate::parse::parse(source, None);
+        let mut cursor = tree.walk();
+        let mut checked = 0;
+        loop {
+            let node = cursor.node();
+            // What `kind` answered when it asked `is_named` first.
+            let expected = if node.is_named() {
+                TABLES
+                    .kinds
+                    .get(usize::from(node.kind_id()))
+                    .copied()
+                    .unwrap_or(Kind::Other)
+            } else {
+                Kind::Other
+            };
+            assert_eq!(kind(node), expected, "{}", node.kind());
+            checked += 1;
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(checked > 100);
+                    return;
+                }
+            }
+        }
     }
 
     #[test]

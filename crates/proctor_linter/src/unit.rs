@@ -111,10 +111,17 @@ impl<'t> Unit<'t> {
         let mut cursor = node.outer.walk();
         let mut depth = 0usize;
         let mut too_deep = false;
+        // The kinds of the nodes on the cursor's path, the current node's parent last: a
+        // node's parent is read here instead of asking tree-sitter, which walks down from the
+        // root to find it.
+        let mut path: Vec<Kind> = Vec::new();
         loop {
             let current = cursor.node();
-            if depth > 0 && current.is_named() {
+            let current_kind = kind(current);
+            // Listed kinds are named; only `Other` needs asking.
+            if depth > 0 && (current_kind != Kind::Other || current.is_named()) {
                 let owner = owners.last().map_or(0, |o| o.1);
+                let parent_kind = path.last().copied().unwrap_or(Kind::Other);
                 visit(
                     file,
                     settings,
@@ -122,12 +129,13 @@ impl<'t> Unit<'t> {
                     &mut owners,
                     owner,
                     depth,
-                    current,
+                    (current, current_kind, parent_kind),
                     node.function,
                 );
             }
             if depth < MAX_DEPTH {
                 if cursor.goto_first_child() {
+                    path.push(current_kind);
                     depth += 1;
                     continue;
                 }
@@ -149,6 +157,7 @@ impl<'t> Unit<'t> {
                     break;
                 }
                 cursor.goto_parent();
+                path.pop();
                 depth -= 1;
             }
             // Leaving subtrees: drop owners defined at this depth or deeper.
@@ -225,16 +234,13 @@ fn visit<'t>(
     owners: &mut Vec<(usize, usize)>,
     owner: usize,
     depth: usize,
-    current: Node<'t>,
+    (current, current_kind, parent_kind): (Node<'t>, Kind, Kind),
     root_function: Node<'t>,
 ) {
-    let current_kind = kind(current);
     let nested = match current_kind {
         Kind::FunctionDefinition => {
             // The definition inside a decorated definition was started at the decorator node.
-            let decorated = current
-                .parent()
-                .is_some_and(|p| kind(p) == Kind::DecoratedDefinition);
+            let decorated = parent_kind == Kind::DecoratedDefinition;
             (!decorated && current != root_function).then_some((current, current))
         }
         Kind::DecoratedDefinition => field(current, Field::Definition)

@@ -78,7 +78,7 @@ fn url_position(callee: &str) -> Option<usize> {
     }
 }
 
-/// Libraries whose import means HTTP is stubbed in this file.
+/// Libraries whose import means HTTP is stubbed in this file (top-level modules: no dots).
 const MOCKING_LIBRARIES: &[&str] = &[
     "responses",
     "requests_mock",
@@ -94,9 +94,10 @@ const MOCKING_LIBRARIES: &[&str] = &[
 const MOCKING_FIXTURES: &[&str] = &["requests_mock", "httpx_mock", "respx_mock", "responses"];
 
 fn check(ctx: &FunctionContext, out: &mut Vec<Diagnostic>) {
-    if MOCKING_LIBRARIES
-        .iter()
-        .any(|library| ctx.file.imports.imports_module(library))
+    if ctx
+        .file
+        .imports
+        .imports_any_top_level_module(MOCKING_LIBRARIES)
     {
         return;
     }
@@ -199,6 +200,32 @@ fn stubs_network(ctx: &FunctionContext, module: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mocking_libraries_are_found_in_one_pass() {
+        assert!(MOCKING_LIBRARIES.iter().all(|m| !m.contains('.')));
+        for (source, expected) in [
+            ("import responses\n", true),
+            ("from requests_mock import Mocker\n", true),
+            ("import vcr.cassette as c\n", true),
+            ("from pytest_httpx import *\n", true),
+            ("import responsesx\n", false),
+            ("import requests\nfrom unittest import mock\n", false),
+            ("from .responses import x\n", false),
+        ] {
+            let tree = crate::parse::parse(source, None);
+            let file = crate::model::FileModel::build(&tree, source, None);
+            let each = MOCKING_LIBRARIES
+                .iter()
+                .any(|library| file.imports.imports_module(library));
+            assert_eq!(each, expected, "{source}");
+            assert_eq!(
+                file.imports.imports_any_top_level_module(MOCKING_LIBRARIES),
+                expected,
+                "{source}"
+            );
+        }
+    }
 
     #[test]
     fn hosts_of_urls() {
