@@ -4,7 +4,7 @@
 //! `from unittest import mock` both bind `mock` to `unittest.mock` (the `mock` backport is the
 //! same API, so rules match one spelling).
 
-use foldhash::HashMap;
+use std::collections::HashMap;
 
 use tree_sitter::Node;
 

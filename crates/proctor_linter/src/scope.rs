@@ -8,7 +8,7 @@
 //! This reads the unit's buckets only; the result is owned ([`NameBinding`]) so it can live in
 //! a [`crate::summary::FunctionSummary`].
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 

@@ -3,7 +3,7 @@
 //! A summary is computed in the same pass as the function checks and holds no tree nodes, so
 //! the language server can keep it across edits (shifting its ranges when the unit moves).
 
-use foldhash::{HashSet, HashSetExt};
+use std::collections::HashSet;
 
 use crate::model::{ClassId, FunctionKind};
 use crate::rule::FunctionContext;

@@ -4,8 +4,8 @@
 //! the innermost function that contains it, in a bucket for its kind, in source order. Rules
 //! then ask a function for "its calls" or "its comments" instead of walking the tree again.
 
-use foldhash::{HashMap, HashMapExt};
 use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
 use tree_sitter::Node;
 
