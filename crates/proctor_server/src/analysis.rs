@@ -339,7 +339,9 @@ impl UnitCache {
         );
     }
 
-    /// Ends an analysis: forgets entries not used in the last two.
+    /// Ends a complete analysis: forgets entries not used in the last two. Provisional
+    /// analyses do not sweep: they reuse the units they did not touch without looking them
+    /// up, and those must still be cached when the complete analysis comes.
     fn sweep(&mut self) {
         let epoch = self.epoch;
         self.entries.retain(|_, e| e.used + 2 >= epoch);
@@ -930,6 +932,7 @@ impl Analyzer {
         }
         let (diagnostics, panics) =
             self.combine(snapshot, config, whole, whole_panics, Some(&file));
+        self.cache.sweep();
         tracing::debug!(
             "exact check: skeleton {:?}, units {:?}, finish {:?}",
             modelled,
@@ -999,6 +1002,23 @@ impl Analyzer {
                 // Untouched: it is what it was at the last complete check, key included.
                 (span.key, span.anchor)
             };
+            if !span.touched
+                && self
+                    .assembly
+                    .units
+                    .get(parts.len())
+                    .is_some_and(|unit| unit.key == key)
+            {
+                // The assembly holds this unit at this index: its results move along with it,
+                // no lookup needed (a big file has a thousand such units per keystroke).
+                parts.push(Part {
+                    key,
+                    anchor,
+                    output: None,
+                    delta: 0,
+                });
+                continue;
+            }
             let standalone = UnitKey {
                 standalone: true,
                 ..key
@@ -1175,7 +1195,6 @@ impl Analyzer {
             proctor_linter::fixes::resolve_required_imports(file, &mut diagnostics);
         }
         let diagnostics = engine::filter_and_sort(&snapshot.text, config.rules, diagnostics);
-        self.cache.sweep();
         let panics = self
             .assembly
             .panics
@@ -1449,6 +1468,51 @@ mod tests {
             )
             .unwrap();
         assert!(!broken.exact);
+        let exact = analyzer
+            .analyze(&doc.current, &[], &config, Mode::Exact, &never)
+            .unwrap();
+        assert!(exact.exact);
+        assert_eq!(exact.diagnostics, fresh(&doc.current.text, &config));
+    }
+
+    #[test]
+    fn provisional_analyses_keep_the_untouched_units_cached() {
+        let config = config();
+        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
+        let mut analyzer = Analyzer::new();
+        let never = || None;
+        analyzer
+            .analyze(&doc.current, &[], &config, Mode::Exact, &never)
+            .unwrap();
+        let cached: Vec<UnitKey> = analyzer.cache.entries.keys().copied().collect();
+        assert!(cached.len() >= 2, "every unit of the source is cached");
+        // Several keystrokes in test_one, each answered provisionally.
+        for (i, letter) in ["\n        z", " ", "=", " ", "2"].iter().enumerate() {
+            let seq = 2 + i as u64;
+            let column = if i == 0 { 13 } else { 8 + i as u32 };
+            insert(&mut doc, if i == 0 { 5 } else { 6 }, column, letter, seq);
+            let changes = doc.changes_between(analyzer.tree_seq().unwrap(), seq);
+            let provisional = analyzer
+                .analyze(
+                    &doc.current,
+                    &changes,
+                    &config,
+                    Mode::Budget(Duration::ZERO),
+                    &never,
+                )
+                .unwrap();
+            assert!(!provisional.exact);
+            assert_eq!(provisional.diagnostics, fresh(&doc.current.text, &config));
+        }
+        // The units the typing did not touch are still cached for the complete analysis.
+        let still: Vec<&UnitKey> = cached
+            .iter()
+            .filter(|key| analyzer.cache.entries.contains_key(key))
+            .collect();
+        assert!(
+            still.len() + 1 >= cached.len(),
+            "only test_one's old entry may go"
+        );
         let exact = analyzer
             .analyze(&doc.current, &[], &config, Mode::Exact, &never)
             .unwrap();
