@@ -1404,6 +1404,25 @@ mod tests {
 
     const SOURCE: &str = "import time\n\n\nclass TestA:\n    def test_one(self):\n        x = 1\n\n    def test_two(self):\n        \"\"\"Doc.\"\"\"\n        y = 2\n";
 
+    /// Analyzes the document at `seq` with no parse budget: the fallback answers when it can.
+    fn unbudgeted(
+        analyzer: &mut Analyzer,
+        doc: &DocumentText,
+        seq: u64,
+        config: &CheckConfig,
+    ) -> Arc<Analysis> {
+        let changes = doc.changes_between(analyzer.tree_seq().unwrap(), seq);
+        analyzer
+            .analyze(
+                &doc.current,
+                &changes,
+                config,
+                Mode::Budget(Duration::ZERO),
+                &|| None,
+            )
+            .unwrap()
+    }
+
     #[test]
     fn incremental_analyses_match_fresh_checks() {
         let config = config();
@@ -1443,30 +1462,12 @@ mod tests {
             .unwrap();
         // A statement appended to test_one's body; no budget forces the fallback.
         insert(&mut doc, 5, 13, "\n        z = 2", 2);
-        let changes = doc.changes_between(analyzer.tree_seq().unwrap(), 2);
-        let provisional = analyzer
-            .analyze(
-                &doc.current,
-                &changes,
-                &config,
-                Mode::Budget(Duration::ZERO),
-                &never,
-            )
-            .unwrap();
+        let provisional = unbudgeted(&mut analyzer, &doc, 2, &config);
         assert!(!provisional.exact);
         assert_eq!(provisional.diagnostics, fresh(&doc.current.text, &config));
         // Broken syntax in the unit: the fallback still answers, without panicking.
         insert(&mut doc, 6, 13, " + (", 3);
-        let changes = doc.changes_between(analyzer.tree_seq().unwrap(), 3);
-        let broken = analyzer
-            .analyze(
-                &doc.current,
-                &changes,
-                &config,
-                Mode::Budget(Duration::ZERO),
-                &never,
-            )
-            .unwrap();
+        let broken = unbudgeted(&mut analyzer, &doc, 3, &config);
         assert!(!broken.exact);
         let exact = analyzer
             .analyze(&doc.current, &[], &config, Mode::Exact, &never)
@@ -1491,16 +1492,7 @@ mod tests {
             let seq = 2 + i as u64;
             let column = if i == 0 { 13 } else { 8 + i as u32 };
             insert(&mut doc, if i == 0 { 5 } else { 6 }, column, letter, seq);
-            let changes = doc.changes_between(analyzer.tree_seq().unwrap(), seq);
-            let provisional = analyzer
-                .analyze(
-                    &doc.current,
-                    &changes,
-                    &config,
-                    Mode::Budget(Duration::ZERO),
-                    &never,
-                )
-                .unwrap();
+            let provisional = unbudgeted(&mut analyzer, &doc, seq, &config);
             assert!(!provisional.exact);
             assert_eq!(provisional.diagnostics, fresh(&doc.current.text, &config));
         }
@@ -1537,16 +1529,7 @@ mod tests {
             "    def test_three(self):\n        pass\n\n",
             2,
         );
-        let changes = doc.changes_between(analyzer.tree_seq().unwrap(), 2);
-        let analysis = analyzer
-            .analyze(
-                &doc.current,
-                &changes,
-                &config,
-                Mode::Budget(Duration::ZERO),
-                &never,
-            )
-            .unwrap();
+        let analysis = unbudgeted(&mut analyzer, &doc, 2, &config);
         assert!(analysis.exact);
         assert_eq!(analysis.diagnostics, fresh(&doc.current.text, &config));
         assert!(analysis.diagnostics.len() >= 2);

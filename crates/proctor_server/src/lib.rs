@@ -10,6 +10,8 @@
 //! - [`analysis`]: per document, incremental parsing, the unit cache, and the parse budget
 //!   with its fallback for tree-sitter's slow reparses on huge files.
 //! - [`actions`], [`hover`], [`convert`], [`position`]: LSP shapes of the linter's results.
+//! - [`replay`]: edits replayed as a client sends them, compared with a fresh parse (for the
+//!   property test and the fuzz target).
 //!
 //! [`run_stdio`] is what `proctor server` runs.
 
@@ -22,6 +24,7 @@ pub mod document;
 pub mod framing;
 pub mod hover;
 pub mod position;
+pub mod replay;
 pub mod server;
 
 use std::time::Duration;

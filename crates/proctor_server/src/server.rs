@@ -1016,6 +1016,36 @@ impl Backend {
         }
     }
 
+    /// [`Self::analysis_of`], with the request's position as a byte offset.
+    async fn analysis_at(
+        &self,
+        doc: &Arc<Doc>,
+        snapshot: Snapshot,
+        position: Position,
+    ) -> Result<(Arc<Analysis>, usize, Session)> {
+        let (analysis, session) = self.analysis_of(doc, snapshot).await?;
+        let at = offset(&analysis.text, &analysis.lines, position, session.encoding);
+        Ok((analysis, at, session))
+    }
+
+    /// The analysis a request about a document reads (a provisional one serves too: what
+    /// reads the tree checks it matches the text), and the session. Dropping the request's
+    /// future (`$/cancelRequest`) stops the analysis.
+    async fn analysis_of(
+        &self,
+        doc: &Arc<Doc>,
+        snapshot: Snapshot,
+    ) -> Result<(Arc<Analysis>, Session)> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let _guard = CancelOnDrop(cancelled.clone());
+        let mode = self.shared.mode_for(&snapshot);
+        let analysis = self
+            .shared
+            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
+            .await?;
+        Ok((analysis, self.shared.session()))
+    }
+
     /// `textDocument/hover`, parked with its snapshot.
     pub async fn parked_hover(&self, params: ParkedParams) -> Result<Value> {
         let parked = self.shared.unpark(params.parked);
@@ -1026,17 +1056,8 @@ impl Backend {
         let Some((doc, snapshot)) = parked else {
             return Ok(Value::Null);
         };
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let _guard = CancelOnDrop(cancelled.clone());
-        // A provisional analysis serves too: what reads the tree checks it matches the text.
-        let mode = self.shared.mode_for(&snapshot);
-        let analysis = self
-            .shared
-            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
-            .await?;
-        let session = self.shared.session();
         let position = request.text_document_position_params.position;
-        let at = offset(&analysis.text, &analysis.lines, position, session.encoding);
+        let (analysis, at, session) = self.analysis_at(&doc, snapshot, position).await?;
         let config = doc.config();
         let folder = self
             .shared
@@ -1063,16 +1084,8 @@ impl Backend {
         let Some((doc, snapshot)) = parked else {
             return Ok(Value::Null);
         };
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let _guard = CancelOnDrop(cancelled.clone());
-        let mode = self.shared.mode_for(&snapshot);
-        let analysis = self
-            .shared
-            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
-            .await?;
-        let session = self.shared.session();
         let position = request.text_document_position_params.position;
-        let at = offset(&analysis.text, &analysis.lines, position, session.encoding);
+        let (analysis, at, session) = self.analysis_at(&doc, snapshot, position).await?;
         let config = doc.config();
         // The definition may be in a `conftest.py` read from disk: off the async threads.
         let location = tokio::task::spawn_blocking(move || {
@@ -1091,15 +1104,7 @@ impl Backend {
         let Some((doc, snapshot)) = parked else {
             return Ok(Value::Null);
         };
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let _guard = CancelOnDrop(cancelled.clone());
-        // A provisional analysis serves too: what reads the tree checks it matches the text.
-        let mode = self.shared.mode_for(&snapshot);
-        let analysis = self
-            .shared
-            .analyze_for_request(doc.clone(), snapshot, mode, cancelled)
-            .await?;
-        let session = self.shared.session();
+        let (analysis, session) = self.analysis_of(&doc, snapshot).await?;
         let config = doc.config();
         let actions = tokio::task::spawn_blocking(move || {
             crate::actions::code_actions(&analysis, &config, &doc.uri, &request, &session)

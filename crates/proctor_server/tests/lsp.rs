@@ -797,14 +797,21 @@ async fn pushed_provisional_diagnostics_are_reconciled() {
     client.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
-    let dir = TempDir::new("fixture-hover");
+/// A pytest project whose `tests/conftest.py` (returned) defines a module-scoped `database`
+/// fixture on line 5.
+fn fixture_project(name: &str) -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new(name);
     dir.write("pyproject.toml", "[project]\nname = \"p\"\n");
-    dir.write(
+    let conftest = dir.write(
         "tests/conftest.py",
         "import pytest\n\n\n@pytest.fixture(scope=\"module\")\ndef database():\n    \"\"\"A scratch database.\"\"\"\n    return {}\n",
     );
+    (dir, conftest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
+    let (dir, _) = fixture_project("fixture-hover");
     let mut client = pull_client(&dir, exact_options()).await;
     let uri = file_uri(&dir.0.join("tests/test_fixtures.py"));
     client
@@ -830,12 +837,7 @@ async fn hover_on_a_fixture_parameter_says_where_it_comes_from() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_to_definition_on_a_fixture_parameter_jumps_to_the_fixture() {
-    let dir = TempDir::new("fixture-definition");
-    dir.write("pyproject.toml", "[project]\nname = \"p\"\n");
-    let conftest = dir.write(
-        "tests/conftest.py",
-        "import pytest\n\n\n@pytest.fixture(scope=\"module\")\ndef database():\n    \"\"\"A scratch database.\"\"\"\n    return {}\n",
-    );
+    let (dir, conftest) = fixture_project("fixture-definition");
     let mut client = pull_client(&dir, exact_options()).await;
     let uri = file_uri(&dir.0.join("tests/test_fixtures.py"));
     client
