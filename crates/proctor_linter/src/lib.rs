@@ -32,6 +32,8 @@ pub mod security;
 pub mod settings;
 pub mod summary;
 pub mod syntax;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod unit;
 pub mod workspace;

@@ -180,18 +180,7 @@ mod tests {
     use super::*;
 
     fn findings(source: &str) -> Vec<String> {
-        let mut settings = crate::settings::Settings::default();
-        settings.rules = std::iter::once(RuleId::BroadExceptionAssertion).collect();
-        crate::check_source(
-            source,
-            Some(std::path::Path::new("test_x.py")),
-            &settings,
-            &crate::workspace::Workspace::empty(),
-        )
-        .diagnostics
-        .into_iter()
-        .map(|d| d.message)
-        .collect()
+        crate::testing::messages(RuleId::BroadExceptionAssertion, source)
     }
 
     #[test]
