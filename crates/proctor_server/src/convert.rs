@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 use proctor_linter::{Diagnostic, LineIndex, Rule, Severity, all_rules};
 use serde_json::{Map, Value};
 use tower_lsp_server::ls_types::{
-    self, CodeDescription, DiagnosticSeverity, DiagnosticTag, NumberOrString, Uri,
+    self, CodeDescription, DiagnosticSeverity, DiagnosticTag, NumberOrString, Range, Uri,
 };
 
-use crate::position::{Encoding, range};
+use crate::position::{Encoding, Positioner, range};
 
 /// Where each rule's documentation page lives (`<base><CODE>.md`).
 pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/rules/");
@@ -118,44 +118,79 @@ pub fn wire_diagnostics(
     lines: &LineIndex,
     encoding: Encoding,
 ) -> (Vec<u8>, u64) {
-    let mut hash = Mix::new(diagnostics.len() as u64);
-    let rules = rule_json();
-    let mut out = Vec::with_capacity(diagnostics.len() * 400 + 2);
-    out.push(b'[');
-    for (index, diagnostic) in diagnostics.iter().enumerate() {
-        let rule = diagnostic.rule.rule();
-        let Some(json) = rules.get(rule.id as usize) else {
-            continue;
-        };
-        let r = range(text, lines, diagnostic.range, encoding);
-        for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
-            hash.add(u64::from(n));
+    let wire = WireRanges::new(diagnostics, text, lines, encoding);
+    (wire.items(diagnostics), wire.hash)
+}
+
+/// The LSP ranges of a list of diagnostics and the hash of what a client shows of them (a
+/// report's result id): enough to answer "unchanged" without writing the report.
+pub struct WireRanges {
+    ranges: Vec<Range>,
+    pub hash: u64,
+}
+
+impl WireRanges {
+    pub fn new(
+        diagnostics: &[Diagnostic],
+        text: &str,
+        lines: &LineIndex,
+        encoding: Encoding,
+    ) -> Self {
+        let mut hash = Mix::new(diagnostics.len() as u64);
+        let mut positioner = Positioner::new(text, lines, encoding);
+        let ranges = diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let r = positioner.range(diagnostic.range);
+                for n in [r.start.line, r.start.character, r.end.line, r.end.character] {
+                    hash.add(u64::from(n));
+                }
+                hash.add(diagnostic.rule as u64);
+                hash.add(xxhash_rust::xxh3::xxh3_64(diagnostic.message.as_bytes()));
+                r
+            })
+            .collect();
+        Self {
+            ranges,
+            hash: hash.finish(),
         }
-        hash.add(rule.id as u64);
-        hash.add(xxhash_rust::xxh3::xxh3_64(diagnostic.message.as_bytes()));
-        if index > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#"{"range":{"start":{"line":"#);
-        push_number(&mut out, r.start.line);
-        out.extend_from_slice(br#","character":"#);
-        push_number(&mut out, r.start.character);
-        out.extend_from_slice(br#"},"end":{"line":"#);
-        push_number(&mut out, r.end.line);
-        out.extend_from_slice(br#","character":"#);
-        push_number(&mut out, r.end.character);
-        out.extend_from_slice(b"}},");
-        out.extend_from_slice(json.middle.as_bytes());
-        out.extend_from_slice(br#""message":"#);
-        // Serializing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, diagnostic.message.as_str());
-        out.extend_from_slice(br#","data":"#);
-        out.extend_from_slice(json.data.as_bytes());
-        out.extend_from_slice(json.tags.as_bytes());
-        out.push(b'}');
     }
-    out.push(b']');
-    (out, hash.finish())
+
+    /// The JSON array of the diagnostics these ranges were computed for.
+    pub fn items(&self, diagnostics: &[Diagnostic]) -> Vec<u8> {
+        let rules = rule_json();
+        let mut out = Vec::with_capacity(diagnostics.len() * 400 + 2);
+        out.push(b'[');
+        let mut first = true;
+        for (diagnostic, r) in diagnostics.iter().zip(&self.ranges) {
+            let Some(json) = rules.get(diagnostic.rule as usize) else {
+                continue;
+            };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(br#"{"range":{"start":{"line":"#);
+            push_number(&mut out, r.start.line);
+            out.extend_from_slice(br#","character":"#);
+            push_number(&mut out, r.start.character);
+            out.extend_from_slice(br#"},"end":{"line":"#);
+            push_number(&mut out, r.end.line);
+            out.extend_from_slice(br#","character":"#);
+            push_number(&mut out, r.end.character);
+            out.extend_from_slice(b"}},");
+            out.extend_from_slice(json.middle.as_bytes());
+            out.extend_from_slice(br#""message":"#);
+            // Serializing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut out, diagnostic.message.as_str());
+            out.extend_from_slice(br#","data":"#);
+            out.extend_from_slice(json.data.as_bytes());
+            out.extend_from_slice(json.tags.as_bytes());
+            out.push(b'}');
+        }
+        out.push(b']');
+        out
+    }
 }
 
 /// Writes a number in decimal.

@@ -80,6 +80,53 @@ pub fn position(text: &str, lines: &LineIndex, offset: usize, encoding: Encoding
     Position::new(line as u32, character as u32)
 }
 
+/// [`position`] for offsets that mostly come in order (a sorted list of findings): each
+/// lookup tries the line of the previous one, and the next, before searching.
+pub struct Positioner<'a> {
+    text: &'a str,
+    lines: &'a LineIndex,
+    encoding: Encoding,
+    line: usize,
+}
+
+impl<'a> Positioner<'a> {
+    pub fn new(text: &'a str, lines: &'a LineIndex, encoding: Encoding) -> Self {
+        Self {
+            text,
+            lines,
+            encoding,
+            line: 0,
+        }
+    }
+
+    pub fn position(&mut self, offset: usize) -> Position {
+        let offset = floor_char_boundary(self.text, offset);
+        let lines = self.lines;
+        let on =
+            |line: usize| lines.line_start(line) <= offset && offset < lines.line_start(line + 1);
+        let line = if on(self.line) {
+            self.line
+        } else if on(self.line + 1) {
+            self.line + 1
+        } else {
+            lines.line_of(offset)
+        };
+        self.line = line;
+        let range = lines.line_range(line, self.text);
+        let end = offset.clamp(range.start, range.end);
+        let prefix = self.text.get(range.start..end).unwrap_or("");
+        let character = match self.encoding {
+            Encoding::Utf8 => prefix.len(),
+            Encoding::Utf16 => prefix.chars().map(char::len_utf16).sum(),
+        };
+        Position::new(line as u32, character as u32)
+    }
+
+    pub fn range(&mut self, range: TextRange) -> Range {
+        Range::new(self.position(range.start), self.position(range.end))
+    }
+}
+
 pub fn range(text: &str, lines: &LineIndex, range: TextRange, encoding: Encoding) -> Range {
     Range::new(
         position(text, lines, range.start, encoding),
@@ -166,6 +213,36 @@ mod tests {
                 text.len()
             );
             assert_eq!(position(text, &lines, 999, encoding), Position::new(2, 2));
+        }
+    }
+
+    #[test]
+    fn the_positioner_agrees_with_position_in_any_order() {
+        let texts = [
+            "a\r\nbé🙂\rc\n\nd",
+            "",
+            "x",
+            "\n\r\n\r",
+            "def f():\n    return 'é🙂'\r\n",
+        ];
+        for text in texts {
+            let lines = LineIndex::new(text);
+            for encoding in [Encoding::Utf8, Encoding::Utf16] {
+                let offsets: Vec<usize> = (0..=text.len() + 2).collect();
+                let reversed: Vec<usize> = offsets.iter().rev().copied().collect();
+                let jumping: Vec<usize> =
+                    offsets.iter().map(|o| (o * 7) % (text.len() + 3)).collect();
+                for order in [offsets, reversed, jumping] {
+                    let mut positioner = Positioner::new(text, &lines, encoding);
+                    for offset in order {
+                        assert_eq!(
+                            positioner.position(offset),
+                            position(text, &lines, offset, encoding),
+                            "{text:?} @ {offset}"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::analysis::{Analysis, Analyzer, CheckConfig, Mode, Stop, panic_message};
 use crate::config::{ClientSettings, Workspaces};
-use crate::convert::wire_diagnostics;
+use crate::convert::{WireRanges, wire_diagnostics};
 use crate::document::{DocumentText, Snapshot};
 use crate::framing::{Outbox, frame};
 use crate::position::{Encoding, offset};
@@ -733,17 +733,13 @@ impl Shared {
             .await?;
         let converting = Instant::now();
         let session = self.session();
-        let (items, hash) = wire_diagnostics(
+        let wire = WireRanges::new(
             &analysis.diagnostics,
             &analysis.text,
             &analysis.lines,
             session.encoding,
         );
-        tracing::debug!(
-            "wrote {} diagnostics in {:?}",
-            analysis.diagnostics.len(),
-            converting.elapsed()
-        );
+        let hash = wire.hash;
         {
             let mut reported = lock(&doc.reported);
             if !reported.any || reported.seq <= analysis.seq {
@@ -761,8 +757,20 @@ impl Shared {
         }
         let result_id = format!("{hash:016x}");
         if request.previous_result_id.as_deref() == Some(result_id.as_str()) {
+            tracing::debug!(
+                "{} diagnostics unchanged, seen in {:?}",
+                analysis.diagnostics.len(),
+                converting.elapsed()
+            );
             return Ok(format!(r#"{{"kind":"unchanged","resultId":"{result_id}"}}"#).into_bytes());
         }
+        // The client does not have these: write them.
+        let items = wire.items(&analysis.diagnostics);
+        tracing::debug!(
+            "wrote {} diagnostics in {:?}",
+            analysis.diagnostics.len(),
+            converting.elapsed()
+        );
         let mut out = Vec::with_capacity(items.len() + 64);
         out.extend_from_slice(
             format!(r#"{{"kind":"full","resultId":"{result_id}","items":"#).as_bytes(),
