@@ -184,6 +184,9 @@ struct EditedTree {
     local_edits: bool,
     /// The rest of the last complete check, for provisional analyses.
     base: Option<Base>,
+    /// The last standalone parse of an edited unit (its index in `spans`), edited along
+    /// with the text: the next keystroke in that unit reparses it incrementally.
+    unit: Option<(usize, Tree)>,
 }
 
 /// The facts of a complete check that a provisional analysis reuses: the skeleton (function
@@ -205,6 +208,10 @@ impl EditedTree {
         self.parsed = false;
         if self.local_edits {
             self.local_edits = move_spans(&mut self.spans, edit);
+        }
+        match &mut self.unit {
+            Some((_, tree)) if self.local_edits => tree.edit(edit),
+            _ => self.unit = None,
         }
         if let Some(base) = &mut self.base {
             for diagnostic in &mut base.whole {
@@ -859,6 +866,7 @@ impl Analyzer {
                         seq: snapshot.seq,
                         parsed: true,
                         spans: Vec::new(),
+                        unit: None,
                         local_edits: false,
                         base: None,
                     });
@@ -919,6 +927,7 @@ impl Analyzer {
         });
         if keep && let Some(edited) = &mut self.edited {
             edited.spans = spans_of(&file, &keys, &unit_keys);
+            edited.unit = None;
             edited.local_edits = true;
             edited.base = Some(Base {
                 skeleton: file.skeleton(),
@@ -1073,13 +1082,23 @@ impl Analyzer {
                 }])
                 .map_err(|_| Stop::Cancelled)?;
             let bytes = snapshot.text.as_bytes();
+            // The unit's previous standalone tree, when this unit was the one parsed last.
+            let old = self
+                .edited
+                .as_ref()
+                .and_then(|e| e.unit.as_ref())
+                .filter(|(unit, _)| *unit == index)
+                .map(|(_, tree)| tree);
             let Some(tree) = self.unit_parser.parse_with_options(
                 &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
-                None,
+                old,
                 None,
             ) else {
                 return Ok(None);
             };
+            if let Some(edited) = &mut self.edited {
+                edited.unit = Some((index, tree.clone()));
+            }
             let Some(base) = self.edited.as_ref().and_then(|e| e.base.as_ref()) else {
                 return Ok(None);
             };
