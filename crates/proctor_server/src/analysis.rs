@@ -1532,6 +1532,55 @@ mod tests {
     }
 
     #[test]
+    fn the_incremental_unit_tree_matches_a_fresh_standalone_parse() {
+        let config = config();
+        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
+        let mut analyzer = Analyzer::new();
+        analyzer
+            .analyze(&doc.current, &[], &config, Mode::Exact, &|| None)
+            .unwrap();
+        // Typing a statement, through broken syntax, before test_one's `x = 1`: the unit's
+        // text after the edit moves, so the kept tree must have been edited along.
+        let typed = [
+            "y", " ", "=", " ", "f", "(", "1", ",", " ", "é", ")", "\n", "        ",
+        ];
+        let (mut line, mut column) = (5, 8);
+        for (i, piece) in typed.iter().enumerate() {
+            let seq = 2 + i as u64;
+            insert(&mut doc, line, column, piece, seq);
+            column += piece.len() as u32;
+            if *piece == "\n" {
+                // The rest of the typing goes on the new line, in front of `x = 1`.
+                line += 1;
+                column = 0;
+            }
+            let analysis = unbudgeted(&mut analyzer, &doc, seq, &config);
+            assert!(!analysis.exact, "answered from the fallback");
+            let edited = analyzer.edited.as_ref().unwrap();
+            let (index, tree) = edited.unit.as_ref().expect("the unit's tree is kept");
+            let span = &edited.spans[*index];
+            let lines = &doc.current.lines;
+            let start = lines.line_start(lines.line_of(span.start));
+            let mut parser = proctor_linter::parse::new_parser();
+            parser
+                .set_included_ranges(&[Range {
+                    start_byte: start,
+                    end_byte: span.end,
+                    start_point: doc.current.point(start),
+                    end_point: doc.current.point(span.end),
+                }])
+                .unwrap();
+            let fresh = parser.parse(doc.current.text.as_str(), None).unwrap();
+            assert_eq!(
+                crate::replay::dump(tree),
+                crate::replay::dump(&fresh),
+                "after {:?}",
+                &typed[..=i]
+            );
+        }
+    }
+
+    #[test]
     fn edits_outside_function_bodies_wait_for_the_parse() {
         let config = config();
         let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
