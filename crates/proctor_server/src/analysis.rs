@@ -24,8 +24,10 @@
 //!   the parse runs under a budget (zero by default for documents that are not small). If it
 //!   runs out, the analysis is answered *provisionally*: each edited function is parsed on its
 //!   own (the parser's included range limited to its lines, so positions stay those of the
-//!   whole document) and checked against the last complete check's [`Skeleton`] (edits inside
-//!   function bodies cannot change it); every other unit's results are reused; the last
+//!   whole document; the last such tree is kept and edited along, so the next keystroke in
+//!   the same function reparses it incrementally) and checked against the last complete
+//!   check's [`Skeleton`] (edits inside function bodies cannot change it); every other unit's
+//!   results are reused from the assembly as they stand, moved along; the last
 //!   complete check's module and file findings are moved along by the edits. The caller then
 //!   finishes the parse in the background once the typing pauses and reconciles: the exact
 //!   analysis replaces the provisional one, and the client hears about it if the diagnostics
@@ -318,7 +320,7 @@ struct CachedUnit {
     used: u64,
 }
 
-/// Outputs of units, by key. Entries unused for a few analyses are dropped.
+/// Outputs of units, by key. Entries unused for a few complete analyses are dropped.
 #[derive(Default)]
 struct UnitCache {
     entries: HashMap<UnitKey, CachedUnit>,
