@@ -137,10 +137,20 @@ mod tests {
         .expect("located");
         assert_eq!(init.name, "nova.tests");
         assert_eq!(init.package(), vec!["nova", "tests"]);
-        let flat = locate(Path::new("/work/tests/test_y.py"), in_packages(&packages)).unwrap();
-        assert_eq!(flat.root, Path::new("/work/tests"));
+        let flat = locate(
+            Path::new("/project/tests/test_y.py"),
+            in_packages(&packages),
+        )
+        .unwrap();
+        assert_eq!(flat.root, Path::new("/project/tests"));
         assert_eq!(flat.name, "test_y");
-        assert!(locate(Path::new("/work/tests/test-y.py"), in_packages(&packages)).is_none());
+        assert!(
+            locate(
+                Path::new("/project/tests/test-y.py"),
+                in_packages(&packages)
+            )
+            .is_none()
+        );
     }
 
     #[test]
