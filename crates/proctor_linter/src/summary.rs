@@ -163,6 +163,11 @@ pub struct FunctionSummary {
     pub resources: Vec<Resource>,
     /// It (or a function nested in it) stops every patch: mentions `mock.patch.stopall`.
     pub stops_all_patches: bool,
+    /// It, its decorators or a function nested in it patch something with a
+    /// `NonCallableMock` (`new=mock.NonCallableMock(..)`,
+    /// `new_callable=mock.NonCallableMagicMock`): calling the replacement raises, so the code
+    /// under test is checked never to call it.
+    pub patches_non_callable: bool,
     /// It (or a function nested in it) installs `fixtures.NestedTempfile`, which removes
     /// everything `tempfile` creates during the test.
     pub nests_temp_files: bool,
@@ -296,6 +301,7 @@ pub fn summarize_opaque(ctx: &FunctionContext) -> FunctionSummary {
         attribute_reads: Vec::new(),
         resources: Vec::new(),
         stops_all_patches: true,
+        patches_non_callable: false,
         nests_temp_files: true,
         pytest: None,
         self_passed_to: Vec::new(),
@@ -512,6 +518,49 @@ fn scope_of<'a, 't>(ctx: &FunctionContext<'a, 't>) -> Vec<&'a crate::unit::Funct
     scope
 }
 
+/// [`FunctionSummary::patches_non_callable`]: a keyword argument of the function's
+/// decorators, its body or its nested functions that replaces a patch target with a
+/// `NonCallableMock`.
+fn patches_non_callable(ctx: &FunctionContext, scope: &[&crate::unit::Function]) -> bool {
+    let source = ctx.source();
+    let replaces_with_non_callable = |keyword: tree_sitter::Node| {
+        let (Some(name), Some(value)) = (field(keyword, Field::Name), field(keyword, Field::Value))
+        else {
+            return false;
+        };
+        let class = match (source.get(name.byte_range()), kind(value)) {
+            (Some("new"), Kind::Call) => field(value, Field::Function),
+            (Some("new_callable"), _) => Some(value),
+            _ => None,
+        };
+        class.is_some_and(|class| {
+            matches!(
+                source
+                    .get(class.byte_range())
+                    .and_then(|t| t.rsplit('.').next()),
+                Some("NonCallableMock" | "NonCallableMagicMock")
+            )
+        })
+    };
+    if scope.iter().any(|f| {
+        f.nodes(Kind::KeywordArgument)
+            .iter()
+            .any(|k| replaces_with_non_callable(*k))
+    }) {
+        return true;
+    }
+    // The decorators (`@mock.patch(.., new_callable=mock.NonCallableMock)`), with an
+    // explicit stack: no recursion over the tree.
+    let mut stack: Vec<tree_sitter::Node> = ctx.function.decorators.clone();
+    while let Some(node) = stack.pop() {
+        if kind(node) == Kind::KeywordArgument && replaces_with_non_callable(node) {
+            return true;
+        }
+        crate::syntax::push_named_children(node, &mut stack);
+    }
+    false
+}
+
 /// Whether the function (its nested functions included) mentions `mock.patch.stopall`.
 fn mentions_stopall(ctx: &FunctionContext, scope: &[&crate::unit::Function]) -> bool {
     let source = ctx.source();
@@ -598,6 +647,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         })
         .collect();
     let stops_all_patches = mentions_stopall(ctx, &scope);
+    let patches_non_callable = patches_non_callable(ctx, &scope);
     let nests_temp_files = installs_nested_temp_files(ctx, &scope);
     FunctionSummary {
         name: function.name.to_string(),
@@ -635,6 +685,7 @@ pub fn summarize(ctx: &FunctionContext) -> FunctionSummary {
         attribute_reads,
         resources: crate::rules::resource_without_cleanup::resources(ctx),
         stops_all_patches,
+        patches_non_callable,
         nests_temp_files,
         pytest: crate::workspace::pytest_syntax::function_facts(ctx),
     }

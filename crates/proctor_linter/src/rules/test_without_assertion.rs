@@ -6,10 +6,8 @@ use crate::registry::RuleId;
 use crate::rule::{Category, FileContext, Rule, Severity};
 use crate::summary::{BodyShape, FunctionSummary};
 use crate::settings::Settings;
-use crate::syntax::{Field, Kind, field, kind, push_named_children};
 use crate::workspace::{MethodLookup, Mro, MroEntry};
 
-use tree_sitter::Node;
 
 pub const RULE: Rule = Rule {
     id: RuleId::TestWithoutAssertion,
@@ -117,8 +115,7 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
         {
             continue;
         }
-        if index.verdict(position) == Verdict::NoAssertion && !patches_non_callable(ctx, summary)
-        {
+        if index.verdict(position) == Verdict::NoAssertion && !summary.patches_non_callable {
             out.push(Diagnostic::new(
                 RuleId::TestWithoutAssertion,
                 summary.name_range,
@@ -129,60 +126,6 @@ fn check(ctx: &FileContext, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-}
-
-/// Whether the test (its decorators included) patches something with a `NonCallableMock`
-/// (`@mock.patch(target, new_callable=mock.NonCallableMock)`,
-/// `mock.patch.object(obj, name, new=mock.NonCallableMock())`): calling it raises, so the test
-/// checks that the code under test never calls it. Only read for tests about to be reported.
-fn patches_non_callable(ctx: &FileContext, summary: &FunctionSummary) -> bool {
-    let range = summary.range.as_range();
-    if !ctx
-        .file
-        .source
-        .get(range.clone())
-        .is_some_and(|text| text.contains("NonCallable"))
-    {
-        return false;
-    }
-    let Some(function) = ctx
-        .file
-        .tree
-        .root_node()
-        .descendant_for_byte_range(range.start, range.end)
-    else {
-        return false;
-    };
-    // An explicit stack: no recursion over the tree.
-    let mut stack = vec![function];
-    while let Some(node) = stack.pop() {
-        if kind(node) == Kind::KeywordArgument && is_non_callable_replacement(ctx, node) {
-            return true;
-        }
-        push_named_children(node, &mut stack);
-    }
-    false
-}
-
-/// `new=mock.NonCallableMock(...)` or `new_callable=mock.NonCallableMagicMock`.
-fn is_non_callable_replacement(ctx: &FileContext, keyword: Node) -> bool {
-    let (Some(name), Some(value)) = (field(keyword, Field::Name), field(keyword, Field::Value))
-    else {
-        return false;
-    };
-    let name = ctx.file.text(name);
-    let class = match (name, kind(value)) {
-        ("new", Kind::Call) => field(value, Field::Function),
-        ("new_callable", _) => Some(value),
-        _ => None,
-    };
-    class.is_some_and(|class| {
-        let text = ctx.file.text(class);
-        matches!(
-            text.rsplit('.').next(),
-            Some("NonCallableMock" | "NonCallableMagicMock")
-        )
-    })
 }
 
 /// What following a test's calls found out.
@@ -219,45 +162,6 @@ enum Outside {
     /// A base that could define it, or something it reaches, is not known.
     Unknown,
 }
-
-/// Methods of the frameworks' `TestCase` classes that never assert. Their asserting methods
-/// (`assert*`, `fail*`, `expectThat`) match the assertion patterns.
-const FRAMEWORK_METHODS: &[&str] = &[
-    // unittest.TestCase
-    "addCleanup",
-    "addClassCleanup",
-    "addTypeEqualityFunc",
-    "asyncSetUp",
-    "asyncTearDown",
-    "countTestCases",
-    "debug",
-    "defaultTestResult",
-    "doCleanups",
-    "doClassCleanups",
-    "enterContext",
-    "enterClassContext",
-    "id",
-    "run",
-    "setUp",
-    "setUpClass",
-    "shortDescription",
-    "skipTest",
-    "subTest",
-    "tearDown",
-    "tearDownClass",
-    // testtools.TestCase
-    "addDetail",
-    "addDetailUniqueName",
-    "addOnException",
-    "getDetails",
-    "getUniqueInteger",
-    "getUniqueString",
-    "onException",
-    "patch",
-    "useFixture",
-    // fixtures.TestWithFixtures
-    "useFixtures",
-];
 
 /// Modules whose functions may receive a test case without asserting through it
 /// (`mock.patch.object(self, ..)`, `copy.copy(self)`).
@@ -555,7 +459,7 @@ impl<'a, 't> FileIndex<'a, 't> {
         if !found.is_empty() {
             return Lookup::Found(found);
         }
-        if FRAMEWORK_METHODS.contains(&name) {
+        if crate::workspace::TEST_CASE_METHODS.contains(&name) {
             return Lookup::Absent;
         }
         if let Some(lookup) = self.attribute_call(class, name) {
@@ -586,7 +490,7 @@ impl<'a, 't> FileIndex<'a, 't> {
         if !found.is_empty() {
             return Lookup::Found(found);
         }
-        if FRAMEWORK_METHODS.contains(&name) {
+        if crate::workspace::TEST_CASE_METHODS.contains(&name) {
             return Lookup::Absent;
         }
         match self.method_outside_file(class, name, true) {

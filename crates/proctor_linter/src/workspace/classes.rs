@@ -457,8 +457,8 @@ static FRAMEWORK_ASSERTION: LazyLock<MethodFacts> = LazyLock::new(|| MethodFacts
 });
 
 /// The API of `unittest.TestCase` and of the frameworks built on it (testtools, fixtures,
-/// oslotest), besides `assert*`/`fail*`.
-const TEST_CASE_METHODS: &[&str] = &[
+/// oslotest), besides `assert*`/`fail*`: methods that never assert.
+pub const TEST_CASE_METHODS: &[&str] = &[
     // unittest.TestCase
     "addClassCleanup",
     "addCleanup",

@@ -55,7 +55,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 pub use classes::{
     BaseRef, ClassInfo, FRAMEWORK_CLASSES, FoundMethod, FrameworkClass, MAX_MRO_CLASSES,
-    MethodFacts, MethodLookup, ModuleInfo, Mro, MroEntry, Reach, framework_class, linearize,
+    MethodFacts, MethodLookup, ModuleInfo, Mro, MroEntry, Reach, TEST_CASE_METHODS,
+    framework_class, linearize,
 };
 pub use fixtures::{FileSource, FixtureDefinition, FixtureIndex, FixtureOrigin};
 pub use headers::{Header, HeaderIndex};
