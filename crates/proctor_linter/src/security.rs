@@ -214,18 +214,7 @@ pub fn may_hold_secret(text: &str) -> bool {
 
 /// The first real-looking credential in `text`.
 pub fn find_secret(text: &str) -> Option<Secret> {
-    const MARKERS: &[&str] = &[
-        "-----BEGIN ",
-        "AKIA",
-        "ASIA",
-        "ABIA",
-        "ACCA",
-        "gh",
-        "glpat-",
-        "xox",
-        "eyJ",
-    ];
-    if !MARKERS.iter().any(|m| text.contains(m)) {
+    if !may_hold_secret(text) {
         return None;
     }
     if let Some(secret) = private_key(text) {

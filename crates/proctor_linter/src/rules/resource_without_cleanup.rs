@@ -300,33 +300,18 @@ fn mentions_attribute(ctx: &FunctionContext, unit: &[&Function], handle: &str, a
 /// Whether the handle is used other than through its own methods or as an assignment target:
 /// returned, passed to a call, stored elsewhere — released by whoever receives it.
 fn escapes(ctx: &FunctionContext, unit: &[&Function], handle: &str) -> bool {
-    let node_kind = if handle.contains('.') {
-        Kind::Attribute
-    } else {
-        Kind::Identifier
-    };
-    unit.iter().any(|f| {
-        f.nodes(node_kind).iter().any(|node| {
-            if ctx.text(*node) != handle {
-                return false;
-            }
-            let Some(parent) = node.parent() else {
-                return false;
-            };
-            match kind(parent) {
-                Kind::Attribute if field(parent, Field::Object) == Some(*node) => {
-                    field(parent, Field::Attribute).is_none_or(|a| !PLAIN_USES.contains(&ctx.text(a)))
-                }
-                Kind::Assignment | Kind::AugmentedAssignment
-                    if field(parent, Field::Left) == Some(*node) =>
-                {
-                    false
-                }
-                // `self.p` as the object of `self.p.start` is the attribute node itself.
-                Kind::Attribute => false,
-                _ => true,
-            }
-        })
+    any_use(ctx, unit, handle, |node, parent| match kind(parent) {
+        Kind::Attribute if field(parent, Field::Object) == Some(node) => {
+            field(parent, Field::Attribute).is_none_or(|a| !PLAIN_USES.contains(&ctx.text(a)))
+        }
+        Kind::Assignment | Kind::AugmentedAssignment
+            if field(parent, Field::Left) == Some(node) =>
+        {
+            false
+        }
+        // `self.p` as the object of `self.p.start` is the attribute node itself.
+        Kind::Attribute => false,
+        _ => true,
     })
 }
 
@@ -334,6 +319,34 @@ fn escapes(ctx: &FunctionContext, unit: &[&Function], handle: &str) -> bool {
 /// yielded, stored elsewhere, put in a container, or given to `closing`, `enter_context` or
 /// `addCleanup`. Reading it (`json.load(handle)`) does not close it.
 fn file_handed_over(ctx: &FunctionContext, unit: &[&Function], handle: &str) -> bool {
+    any_use(ctx, unit, handle, |node, parent| match kind(parent) {
+        Kind::ReturnStatement
+        | Kind::Yield
+        | Kind::List
+        | Kind::Tuple
+        | Kind::Set
+        | Kind::Pair
+        | Kind::ExpressionList => true,
+        Kind::Assignment => field(parent, Field::Right) == Some(node),
+        Kind::ArgumentList => parent.parent().is_some_and(|call| {
+            field(call, Field::Function).is_some_and(|callee| {
+                let text = ctx.text(callee);
+                let last = text.rsplit('.').next().unwrap_or(text);
+                matches!(last, "closing" | "enter_context" | "push" | "addCleanup" | "callback")
+            })
+        }),
+        _ => false,
+    })
+}
+
+/// Whether `test` holds for a place the unit names the handle (a name, or an attribute such
+/// as `self.p`), given that node and its parent.
+fn any_use(
+    ctx: &FunctionContext,
+    unit: &[&Function],
+    handle: &str,
+    test: impl Fn(Node, Node) -> bool,
+) -> bool {
     let node_kind = if handle.contains('.') {
         Kind::Attribute
     } else {
@@ -341,30 +354,7 @@ fn file_handed_over(ctx: &FunctionContext, unit: &[&Function], handle: &str) -> 
     };
     unit.iter().any(|f| {
         f.nodes(node_kind).iter().any(|node| {
-            if ctx.text(*node) != handle {
-                return false;
-            }
-            let Some(parent) = node.parent() else {
-                return false;
-            };
-            match kind(parent) {
-                Kind::ReturnStatement
-                | Kind::Yield
-                | Kind::List
-                | Kind::Tuple
-                | Kind::Set
-                | Kind::Pair
-                | Kind::ExpressionList => true,
-                Kind::Assignment => field(parent, Field::Right) == Some(*node),
-                Kind::ArgumentList => parent.parent().is_some_and(|call| {
-                    field(call, Field::Function).is_some_and(|callee| {
-                        let text = ctx.text(callee);
-                        let last = text.rsplit('.').next().unwrap_or(text);
-                        matches!(last, "closing" | "enter_context" | "push" | "addCleanup" | "callback")
-                    })
-                }),
-                _ => false,
-            }
+            ctx.text(*node) == handle && node.parent().is_some_and(|parent| test(*node, parent))
         })
     })
 }
