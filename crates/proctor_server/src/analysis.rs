@@ -1071,17 +1071,9 @@ impl Analyzer {
         // parser's included range keeps every position that of the whole document.
         for index in touched {
             let span = &spans[index];
-            let start = snapshot
-                .lines
-                .line_start(snapshot.lines.line_of(span.start));
             let end = span.end;
             self.unit_parser
-                .set_included_ranges(&[Range {
-                    start_byte: start,
-                    end_byte: end,
-                    start_point: snapshot.point(start),
-                    end_point: snapshot.point(end),
-                }])
+                .set_included_ranges(&[unit_range(snapshot, span)])
                 .map_err(|_| Stop::Cancelled)?;
             let bytes = snapshot.text.as_bytes();
             // The unit's previous standalone tree, when this unit was the one parsed last.
@@ -1225,6 +1217,20 @@ impl Analyzer {
             .map(|(rule, message)| RulePanic { rule, message })
             .collect();
         (diagnostics, panics)
+    }
+}
+
+/// The text a unit is parsed from on its own: from the start of its first line to its end
+/// (positions stay those of the whole document).
+fn unit_range(snapshot: &Snapshot, span: &UnitSpan) -> Range {
+    let start = snapshot
+        .lines
+        .line_start(snapshot.lines.line_of(span.start));
+    Range {
+        start_byte: start,
+        end_byte: span.end,
+        start_point: snapshot.point(start),
+        end_point: snapshot.point(span.end),
     }
 }
 
@@ -1425,6 +1431,17 @@ mod tests {
 
     const SOURCE: &str = "import time\n\n\nclass TestA:\n    def test_one(self):\n        x = 1\n\n    def test_two(self):\n        \"\"\"Doc.\"\"\"\n        y = 2\n";
 
+    /// [`SOURCE`] as an open document, with an analyzer that has checked it completely.
+    fn checked_source() -> (CheckConfig, DocumentText, Analyzer) {
+        let config = config();
+        let doc = DocumentText::new(SOURCE.into(), 1, 1);
+        let mut analyzer = Analyzer::new();
+        analyzer
+            .analyze(&doc.current, &[], &config, Mode::Exact, &|| None)
+            .unwrap();
+        (config, doc, analyzer)
+    }
+
     /// Analyzes the document at `seq` with no parse budget: the fallback answers when it can.
     fn unbudgeted(
         analyzer: &mut Analyzer,
@@ -1474,13 +1491,8 @@ mod tests {
 
     #[test]
     fn an_exhausted_budget_answers_provisionally_then_exactly() {
-        let config = config();
-        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
-        let mut analyzer = Analyzer::new();
+        let (config, mut doc, mut analyzer) = checked_source();
         let never = || None;
-        analyzer
-            .analyze(&doc.current, &[], &config, Mode::Exact, &never)
-            .unwrap();
         // A statement appended to test_one's body; no budget forces the fallback.
         insert(&mut doc, 5, 13, "\n        z = 2", 2);
         let provisional = unbudgeted(&mut analyzer, &doc, 2, &config);
@@ -1499,13 +1511,8 @@ mod tests {
 
     #[test]
     fn provisional_analyses_keep_the_untouched_units_cached() {
-        let config = config();
-        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
-        let mut analyzer = Analyzer::new();
+        let (config, mut doc, mut analyzer) = checked_source();
         let never = || None;
-        analyzer
-            .analyze(&doc.current, &[], &config, Mode::Exact, &never)
-            .unwrap();
         let cached: Vec<UnitKey> = analyzer.cache.entries.keys().copied().collect();
         assert!(cached.len() >= 2, "every unit of the source is cached");
         // Several keystrokes in test_one, each answered provisionally.
@@ -1535,12 +1542,7 @@ mod tests {
 
     #[test]
     fn the_incremental_unit_tree_matches_a_fresh_standalone_parse() {
-        let config = config();
-        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
-        let mut analyzer = Analyzer::new();
-        analyzer
-            .analyze(&doc.current, &[], &config, Mode::Exact, &|| None)
-            .unwrap();
+        let (config, mut doc, mut analyzer) = checked_source();
         // Typing a statement, through broken syntax, before test_one's `x = 1`: the unit's
         // text after the edit moves, so the kept tree must have been edited along.
         let typed = [
@@ -1560,17 +1562,9 @@ mod tests {
             assert!(!analysis.exact, "answered from the fallback");
             let edited = analyzer.edited.as_ref().unwrap();
             let (index, tree) = edited.unit.as_ref().expect("the unit's tree is kept");
-            let span = &edited.spans[*index];
-            let lines = &doc.current.lines;
-            let start = lines.line_start(lines.line_of(span.start));
             let mut parser = proctor_linter::parse::new_parser();
             parser
-                .set_included_ranges(&[Range {
-                    start_byte: start,
-                    end_byte: span.end,
-                    start_point: doc.current.point(start),
-                    end_point: doc.current.point(span.end),
-                }])
+                .set_included_ranges(&[unit_range(&doc.current, &edited.spans[*index])])
                 .unwrap();
             let fresh = parser.parse(doc.current.text.as_str(), None).unwrap();
             assert_eq!(
@@ -1584,13 +1578,7 @@ mod tests {
 
     #[test]
     fn edits_outside_function_bodies_wait_for_the_parse() {
-        let config = config();
-        let mut doc = DocumentText::new(SOURCE.into(), 1, 1);
-        let mut analyzer = Analyzer::new();
-        let never = || None;
-        analyzer
-            .analyze(&doc.current, &[], &config, Mode::Exact, &never)
-            .unwrap();
+        let (config, mut doc, mut analyzer) = checked_source();
         // A new method at class level: the skeleton changes, no fallback.
         insert(
             &mut doc,
