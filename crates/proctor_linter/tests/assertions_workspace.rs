@@ -1,35 +1,15 @@
 //! TQ501 following helpers inherited from base classes in other files of the workspace.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use proctor_linter::discovery::build_workspace;
-use proctor_linter::registry::RuleSet;
-use proctor_linter::{Settings, check_source};
+use std::path::Path;
 
-/// A package in a fresh temporary directory: `(relative path, text)` files.
-fn package(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let root =
-        std::env::temp_dir().join(format!("proctor-assertions-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    root
-}
+use common::{check_in_package, package};
 
 /// The names of the tests of `file` that TQ501 flags.
 fn flagged(root: &Path, file: &str) -> Vec<String> {
-    let path = root.join(file);
-    let source = std::fs::read_to_string(&path).expect("read");
-    let workspace = build_workspace(&[root.to_path_buf()], std::slice::from_ref(&path));
-    let mut settings = Settings::default();
-    settings.rules = RuleSet::parse_selector("TQ501").expect("selector");
-    let output = check_source(&source, Some(&path), &settings, &workspace);
-    assert!(output.panics.is_empty(), "{:?}", output.panics);
-    output
-        .diagnostics
+    let (source, diagnostics) = check_in_package(root, file, "TQ501");
+    diagnostics
         .into_iter()
         .map(|d| source[d.range.as_range()].to_string())
         .collect()

@@ -1,36 +1,15 @@
 //! Naming and typing rules that follow base classes into other files of the workspace.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use proctor_linter::discovery::build_workspace;
-use proctor_linter::registry::RuleSet;
-use proctor_linter::{Settings, check_source};
+use std::path::Path;
 
-/// A package in a fresh temporary directory: `(relative path, text)` files.
-fn package(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("proctor-naming-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for (path, text) in files {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    root
-}
+use common::{check_in_package, package};
 
+/// `(code, flagged text)` of the findings of the rules `codes` in `file`.
 fn findings(root: &Path, file: &str, codes: &str) -> Vec<(String, String)> {
-    let path = root.join(file);
-    let source = std::fs::read_to_string(&path).expect("read");
-    let workspace = build_workspace(&[root.to_path_buf()], std::slice::from_ref(&path));
-    let mut settings = Settings::default();
-    settings.rules = RuleSet::empty();
-    for code in codes.split(',') {
-        settings
-            .rules
-            .extend(RuleSet::parse_selector(code).expect("selector"));
-    }
-    check_source(&source, Some(&path), &settings, &workspace)
-        .diagnostics
+    let (source, diagnostics) = check_in_package(root, file, codes);
+    diagnostics
         .into_iter()
         .map(|d| {
             (
