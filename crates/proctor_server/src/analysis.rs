@@ -991,10 +991,16 @@ impl Analyzer {
             return Ok(None);
         }
         let context = base.context;
-        let spans = edited.spans.clone();
+        let spans = &edited.spans;
         let mut parts: Vec<Part> = Vec::with_capacity(spans.len());
-        let mut touched: Vec<usize> = Vec::new();
-        for span in &spans {
+        // The edited units to parse on their own (with their index in `parts`), and every
+        // edited unit's range (stale until the complete parse).
+        let mut touched: Vec<(usize, UnitSpan)> = Vec::new();
+        let mut stale = Vec::new();
+        for span in spans {
+            if span.touched {
+                stale.push(TextRange::new(span.anchor, span.end));
+            }
             let (key, anchor) = if span.touched {
                 let anchor = comment_block_start(text, &snapshot.lines, span.start);
                 let key_text = text.get(anchor..span.end).unwrap_or_default();
@@ -1051,7 +1057,7 @@ impl Analyzer {
                 }),
                 None => {
                     if span.touched {
-                        touched.push(parts.len());
+                        touched.push((parts.len(), *span));
                     }
                     // An untouched unit without a cached output: its assembled results
                     // (moved along with it) are still right.
@@ -1069,11 +1075,10 @@ impl Analyzer {
         }
         // Parse and check each edited unit on its own, from the start of its first line: the
         // parser's included range keeps every position that of the whole document.
-        for index in touched {
-            let span = &spans[index];
+        for (index, span) in touched {
             let end = span.end;
             self.unit_parser
-                .set_included_ranges(&[unit_range(snapshot, span)])
+                .set_included_ranges(&[unit_range(snapshot, &span)])
                 .map_err(|_| Stop::Cancelled)?;
             let bytes = snapshot.text.as_bytes();
             // The unit's previous standalone tree, when this unit was the one parsed last.
@@ -1144,11 +1149,6 @@ impl Analyzer {
             FileModel::from_skeleton(tree, text, (*snapshot.lines).clone(), skeleton, Vec::new())
         });
         let tree = edited.tree.clone();
-        let stale = spans
-            .iter()
-            .filter(|span| span.touched)
-            .map(|span| TextRange::new(span.anchor, span.end))
-            .collect();
         let (diagnostics, panics) =
             self.combine(snapshot, config, whole, whole_panics, module.as_ref());
         tracing::debug!(
